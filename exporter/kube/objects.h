@@ -1,0 +1,105 @@
+// Compact views of batch/v1 Jobs and CronJobs: only the fields batchwatch uses. The raw JSON is
+// never kept. Times are Unix seconds (Kubernetes timestamps have whole-second resolution).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace batchwatch::kube {
+
+using UnixSeconds = int64_t;
+
+enum class Resource { kJobs, kCronJobs };
+const char* ResourceName(Resource r);  // "jobs", "cronjobs"
+
+enum class JobOutcome { kUnfinished, kSucceeded, kFailed };
+
+struct Job {
+  std::string uid;
+  std::string namespace_;
+  std::string name;
+  std::string generate_name;
+  std::string resource_version;
+  UnixSeconds creation_time = 0;
+
+  // The controller owner reference when it is a batch/v1 CronJob; empty otherwise.
+  std::string owner_cronjob_name;
+  std::string owner_cronjob_uid;
+
+  // Value of the label named by --job-group-label ("" when absent).
+  std::string group_label;
+  // Annotation batch.kubernetes.io/cronjob-scheduled-timestamp, parsed.
+  std::optional<UnixSeconds> scheduled_timestamp;
+  // Annotation cronjob.kubernetes.io/instantiate == "manual" (kubectl create job --from).
+  bool manual = false;
+
+  // spec
+  std::optional<int64_t> active_deadline_seconds;
+  bool suspend = false;
+
+  // status
+  std::optional<UnixSeconds> start_time;
+  std::optional<UnixSeconds> completion_time;
+  int32_t active = 0;
+  int32_t ready = 0;
+  int32_t succeeded = 0;
+  int32_t failed = 0;
+
+  // Terminal condition (Complete or Failed with status "True"; never SuccessCriteriaMet or
+  // FailureTarget). end_time: completionTime for success, else the condition's
+  // lastTransitionTime (falls back to completionTime / the transition time of the other).
+  JobOutcome outcome = JobOutcome::kUnfinished;
+  std::string terminal_reason;
+  std::optional<UnixSeconds> end_time;
+
+  bool finished() const { return outcome != JobOutcome::kUnfinished; }
+  bool owned_by_cronjob() const { return !owner_cronjob_uid.empty(); }
+};
+
+enum class ConcurrencyPolicy { kAllow, kForbid, kReplace };
+const char* ConcurrencyPolicyName(ConcurrencyPolicy p);  // "Allow", "Forbid", "Replace"
+
+struct ActiveRef {
+  std::string uid;
+  std::string name;
+};
+
+struct CronJob {
+  std::string uid;
+  std::string namespace_;
+  std::string name;
+  std::string resource_version;
+  UnixSeconds creation_time = 0;
+
+  // spec
+  std::string schedule;
+  std::optional<std::string> time_zone;
+  ConcurrencyPolicy concurrency_policy = ConcurrencyPolicy::kAllow;
+  bool suspend = false;
+  std::optional<int64_t> starting_deadline_seconds;
+
+  // status
+  std::optional<UnixSeconds> last_schedule_time;
+  std::optional<UnixSeconds> last_successful_time;
+  std::vector<ActiveRef> active;
+};
+
+// Receives every change of the cluster view, in order, from the store. Calls may come from
+// several threads (one watch per resource and namespace); implementations synchronise.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  // `old` is nullptr for an object not seen before.
+  virtual void OnJobUpsert(const Job* old, const Job& now) = 0;
+  // `last` is the final state (the DELETED event's object, or the stored object when a relist
+  // shows it vanished).
+  virtual void OnJobDelete(const Job& last) = 0;
+  virtual void OnCronJobUpsert(const CronJob* old, const CronJob& now) = 0;
+  virtual void OnCronJobDelete(const CronJob& last) = 0;
+  // The initial list of `r` (every watched namespace) completed.
+  virtual void OnSynced(Resource r) = 0;
+};
+
+}  // namespace batchwatch::kube

@@ -1,0 +1,55 @@
+// Turns the stream of Job and CronJob changes into the metric contract (shared METRICS.md):
+// run accounting, slot accounting, state gauges, and their pre-rendered exposition text.
+// Pure core: time is injected through the clock; no sockets. State files are the only I/O.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "kube/objects.h"
+
+namespace batchwatch::tracker {
+
+using UnixSeconds = kube::UnixSeconds;
+
+enum class JobGauges { kUnfinished, kAll, kNone };  // --job-gauges
+
+struct TrackerOptions {
+  std::string controller_time_zone = "UTC";
+  JobGauges job_gauges = JobGauges::kUnfinished;
+  // Returns "now". Tests inject a fixed clock.
+  std::function<UnixSeconds()> clock;
+};
+
+class Tracker : public kube::EventSink {
+ public:
+  explicit Tracker(TrackerOptions options);
+  ~Tracker() override;
+
+  void OnJobUpsert(const kube::Job* old, const kube::Job& now) override;
+  void OnJobDelete(const kube::Job& last) override;
+  void OnCronJobUpsert(const kube::CronJob* old, const kube::CronJob& now) override;
+  void OnCronJobDelete(const kube::CronJob& last) override;
+  void OnSynced(kube::Resource r) override;
+
+  // Resolves every slot whose outcome became final by `now` and refreshes time-dependent
+  // gauges (next schedule, schedule lag). Called about once a second by the app.
+  void Tick(UnixSeconds now);
+
+  // Appends every batchwatch_* series of the contract except the exporter's own metrics, in
+  // Prometheus text format 0.0.4 (HELP and TYPE lines included).
+  void AppendMetrics(std::string* out) const;
+
+  // State file (--state-file). Load before the first event; on any problem returns false with
+  // a warning in *message, moves the bad file aside and starts fresh.
+  bool LoadState(const std::string& path, std::string* message);
+  // Atomic write: temp file, fsync, rename.
+  bool SaveState(const std::string& path, std::string* error) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace batchwatch::tracker

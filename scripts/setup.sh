@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs every Debian package batchwatch needs to build, test and run its demo.
+# Idempotent: installs nothing when everything is present. Needs root (or sudo) only when
+# something is missing.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  build-essential cmake ninja-build pkg-config git ca-certificates tzdata
+  prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev nlohmann-json3-dev libcctz-dev
+  libyaml-cpp-dev libssl-dev zlib1g-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev python3 curl openssl
+  clang libclang-rt-14-dev
+  prometheus prometheus-alertmanager yamllint shellcheck
+)
+if [ "${1:-}" = "--runtime-only" ]; then
+  PACKAGES=(build-essential cmake ninja-build pkg-config git ca-certificates tzdata
+    prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev nlohmann-json3-dev libcctz-dev
+    libyaml-cpp-dev libssl-dev zlib1g-dev python3 curl prometheus prometheus-alertmanager)
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+# Node.js with npm (manifest validation). Some images ship NodeSource's nodejs, which bundles
+# npm and conflicts with Debian's npm package: only ask for packages when the commands are absent.
+if [ "${1:-}" != "--runtime-only" ] && ! command -v npm >/dev/null 2>&1; then
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  missing+=(npm)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# There is no init system in containers and CI: keep the prometheus packages from starting
+# services while they install.
+policy_created=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod +x /usr/sbin/policy-rc.d
+  policy_created=1
+fi
+cleanup() { if [ "$policy_created" = 1 ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi; }
+trap cleanup EXIT
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
