@@ -1,0 +1,190 @@
+#include "app/cli.h"
+
+#include <signal.h>
+#include <time.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include <cctz/time_zone.h>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include "app/flags.h"
+#include "app/schedule_command.h"
+#include "batchwatch/version.h"
+#include "http/server.h"
+#include "kube/cluster_watcher.h"
+#include "kube/connection.h"
+#include "log/log.h"
+#include "tracker/tracker.h"
+
+namespace batchwatch::app {
+namespace {
+
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void SaveState(const tracker::Tracker& tracker, const std::string& path) {
+  if (path.empty()) return;
+  std::string error;
+  if (!tracker.SaveState(path, &error)) {
+    BW_LOG_ERROR("cannot write state file", {{"path", path}, {"err", error}});
+  }
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "schedule") == 0) {
+    return RunScheduleCommand(argc - 1, argv + 1, std::cout, std::cerr);
+  }
+
+  Flags flags;
+  std::string error;
+  switch (ParseFlags(argc, argv, &flags, &error)) {
+    case ParseResult::kHelp:
+      std::cout << HelpText();
+      return 0;
+    case ParseResult::kVersion:
+      std::cout << "batchwatch " << kVersion << " (revision " << kRevision << ")\n";
+      return 0;
+    case ParseResult::kError:
+      std::cerr << "batchwatch: " << error << "\n";
+      return 2;
+    case ParseResult::kOk:
+      break;
+  }
+  log::Level level;
+  log::Format format;
+  log::ParseLevel(flags.log_level, &level);
+  log::ParseFormat(flags.log_format, &format);
+  log::SetLevel(level);
+  log::SetFormat(format);
+
+  cctz::time_zone controller_zone;
+  if (!cctz::load_time_zone(flags.controller_time_zone, &controller_zone)) {
+    std::cerr << "batchwatch: flag --controller-time-zone: unknown time zone \""
+              << flags.controller_time_zone << "\" (expected an IANA name such as UTC or "
+              << "Europe/Berlin; is tzdata installed?)\n";
+    return 2;
+  }
+  {
+    std::string listen_check;
+    if (!http::ToCivetwebListen(flags.listen_address, &listen_check, &error)) {
+      std::cerr << "batchwatch: flag --listen-address: " << error << "\n";
+      return 2;
+    }
+  }
+
+  // SIGTERM and SIGINT are taken synchronously by the main loop: block them before any thread
+  // starts so that every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  kube::ConnectionFlags conn_flags;
+  conn_flags.apiserver = flags.apiserver;
+  conn_flags.kubeconfig = flags.kubeconfig;
+  conn_flags.context = flags.context;
+  conn_flags.token_file = flags.token_file;
+  conn_flags.ca_file = flags.ca_file;
+  conn_flags.insecure_skip_tls_verify = flags.insecure_skip_tls_verify;
+  kube::Connection connection;
+  if (!kube::ResolveConnection(conn_flags, &connection, &error)) {
+    BW_LOG_ERROR("cannot configure the API connection", {{"err", error}});
+    return 1;
+  }
+
+  tracker::TrackerOptions tracker_options;
+  tracker_options.controller_time_zone = flags.controller_time_zone;
+  tracker_options.job_gauges = flags.job_gauges == "all"    ? tracker::JobGauges::kAll
+                               : flags.job_gauges == "none" ? tracker::JobGauges::kNone
+                                                            : tracker::JobGauges::kUnfinished;
+  tracker_options.clock = NowSeconds;
+  tracker::Tracker tracker(tracker_options);
+  if (!flags.state_file.empty()) {
+    std::string message;
+    if (!tracker.LoadState(flags.state_file, &message)) {
+      BW_LOG_WARN("state file not used; starting fresh", {{"path", flags.state_file}, {"why", message}});
+    } else if (!message.empty()) {
+      BW_LOG_INFO("state file loaded", {{"path", flags.state_file}, {"detail", message}});
+    }
+  }
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  prometheus::BuildGauge()
+      .Name("batchwatch_build_info")
+      .Help("batchwatch version and git revision; always 1.")
+      .Register(*registry)
+      .Add({{"version", kVersion}, {"revision", kRevision}})
+      .Set(1);
+
+  kube::WatchOptions watch_options;
+  watch_options.namespaces = flags.namespaces;
+  watch_options.exclude_namespaces = flags.exclude_namespaces;
+  watch_options.job_group_label = flags.job_group_label;
+  kube::ClusterWatcher watcher(connection, watch_options, &tracker, registry.get());
+
+  http::Handlers handlers;
+  handlers.metrics = [&tracker, registry](std::string* out) {
+    tracker.AppendMetrics(out);
+    prometheus::TextSerializer serializer;
+    std::ostringstream self;
+    serializer.Serialize(self, registry->Collect());
+    out->append(self.str());
+  };
+  handlers.unsynced = [&watcher]() { return watcher.Unsynced(); };
+  http::ServerOptions server_options;
+  server_options.listen_address = flags.listen_address;
+  http::Server server;
+  if (!server.Start(server_options, handlers, &error)) {
+    BW_LOG_ERROR("cannot start the HTTP server", {{"err", error}});
+    return 1;
+  }
+  BW_LOG_INFO("listening", {{"address", flags.listen_address}, {"port", std::to_string(server.port())}});
+
+  if (!watcher.CheckAccess(&error)) {
+    BW_LOG_ERROR("cannot read Jobs and CronJobs from the API server", {{"err", error}});
+    server.Stop();
+    return 1;
+  }
+  watcher.Start();
+  BW_LOG_INFO("watching", {{"version", kVersion}, {"revision", kRevision}});
+
+  int64_t last_save = NowSeconds();
+  int exit_code = 0;
+  for (;;) {
+    timespec timeout{1, 0};
+    int sig = sigtimedwait(&stop_signals, nullptr, &timeout);
+    if (sig == SIGTERM || sig == SIGINT) {
+      BW_LOG_INFO("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      break;
+    }
+    int64_t now = NowSeconds();
+    tracker.Tick(now);
+    if (!flags.state_file.empty() && now - last_save >= flags.state_save_interval_seconds) {
+      SaveState(tracker, flags.state_file);
+      last_save = now;
+    }
+  }
+  watcher.Stop();
+  SaveState(tracker, flags.state_file);
+  server.Stop();
+  return exit_code;
+}
+
+}  // namespace batchwatch::app

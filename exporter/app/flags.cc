@@ -1,0 +1,205 @@
+#include "app/flags.h"
+
+#include <cstdlib>
+#include <functional>
+#include <sstream>
+#include <string_view>
+
+namespace batchwatch::app {
+namespace {
+
+enum class Kind { kString, kList, kBool, kInt };
+
+struct FlagSpec {
+  const char* name;
+  const char* arg;  // placeholder in --help
+  Kind kind;
+  const char* help;
+  std::function<void*(Flags*)> field;
+};
+
+std::vector<std::string> SplitList(const std::string& v) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream in(v);
+  while (std::getline(in, item, ',')) {
+    auto b = item.find_first_not_of(" \t");
+    auto e = item.find_last_not_of(" \t");
+    if (b == std::string::npos) continue;
+    out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+const std::vector<FlagSpec>& Specs() {
+  static const std::vector<FlagSpec> specs = {
+      {"apiserver", "URL", Kind::kString,
+       "Kubernetes API server URL (https://host:port, or http:// for local testing). Default: "
+       "in-cluster config, else --kubeconfig / $KUBECONFIG / ~/.kube/config.",
+       [](Flags* f) -> void* { return &f->apiserver; }},
+      {"kubeconfig", "PATH", Kind::kString,
+       "kubeconfig file (default $KUBECONFIG, then ~/.kube/config when not in a cluster).",
+       [](Flags* f) -> void* { return &f->kubeconfig; }},
+      {"context", "NAME", Kind::kString, "kubeconfig context (default: current-context).",
+       [](Flags* f) -> void* { return &f->context; }},
+      {"token-file", "PATH", Kind::kString,
+       "bearer token file for --apiserver (re-read every minute and after a 401).",
+       [](Flags* f) -> void* { return &f->token_file; }},
+      {"ca-file", "PATH", Kind::kString, "CA bundle (PEM) that signs the API server's certificate.",
+       [](Flags* f) -> void* { return &f->ca_file; }},
+      {"insecure-skip-tls-verify", "", Kind::kBool,
+       "do not verify the API server's certificate (testing only).",
+       [](Flags* f) -> void* { return &f->insecure_skip_tls_verify; }},
+      {"listen-address", "HOST:PORT", Kind::kString,
+       "where to serve /metrics, /healthz, /readyz (default :9981; port 0 picks a free port).",
+       [](Flags* f) -> void* { return &f->listen_address; }},
+      {"namespaces", "a,b", Kind::kList,
+       "watch only these namespaces, one watch each (default: all namespaces).",
+       [](Flags* f) -> void* { return &f->namespaces; }},
+      {"exclude-namespaces", "a,b", Kind::kList, "ignore Jobs and CronJobs in these namespaces.",
+       [](Flags* f) -> void* { return &f->exclude_namespaces; }},
+      {"controller-time-zone", "ZONE", Kind::kString,
+       "IANA zone of kube-controller-manager, used for CronJobs without spec.timeZone or a TZ= "
+       "prefix (default UTC).",
+       [](Flags* f) -> void* { return &f->controller_time_zone; }},
+      {"state-file", "PATH", Kind::kString,
+       "persist counters and slot accounting here so restarts neither reset nor double-count "
+       "(default: none).",
+       [](Flags* f) -> void* { return &f->state_file; }},
+      {"state-save-interval", "SECONDS", Kind::kInt,
+       "how often the state file is written (default 60; also written on shutdown).",
+       [](Flags* f) -> void* { return &f->state_save_interval_seconds; }},
+      {"job-group-label", "KEY", Kind::kString,
+       "label that groups standalone Jobs into job_group (default app.kubernetes.io/name; "
+       "fallbacks: generateName, then the Job name).",
+       [](Flags* f) -> void* { return &f->job_group_label; }},
+      {"job-gauges", "MODE", Kind::kString,
+       "per-Job gauges (batchwatch_job_*): unfinished (default), all, or none.",
+       [](Flags* f) -> void* { return &f->job_gauges; }},
+      {"log-level", "LEVEL", Kind::kString, "debug, info (default), warn or error.",
+       [](Flags* f) -> void* { return &f->log_level; }},
+      {"log-format", "FORMAT", Kind::kString, "text (logfmt, default) or json.",
+       [](Flags* f) -> void* { return &f->log_format; }},
+      {"help", "", Kind::kBool, "print this help and exit.",
+       [](Flags* f) -> void* { return &f->help; }},
+      {"version", "", Kind::kBool, "print version and git revision and exit.",
+       [](Flags* f) -> void* { return &f->version; }},
+  };
+  return specs;
+}
+
+bool ParseBool(const std::string& v, bool* out) {
+  if (v == "true" || v == "1" || v == "yes") *out = true;
+  else if (v == "false" || v == "0" || v == "no") *out = false;
+  else return false;
+  return true;
+}
+
+}  // namespace
+
+ParseResult ParseFlags(int argc, char** argv, Flags* flags, std::string* error) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg.size() < 3 || arg.substr(0, 2) != "--") {
+      *error = "unexpected argument \"" + std::string(arg) + "\" (flags start with --; see --help)";
+      return ParseResult::kError;
+    }
+    std::string name(arg.substr(2));
+    std::string value;
+    bool has_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    const FlagSpec* spec = nullptr;
+    for (const auto& s : Specs()) {
+      if (name == s.name) spec = &s;
+    }
+    if (spec == nullptr) {
+      *error = "unknown flag --" + name + " (see --help)";
+      return ParseResult::kError;
+    }
+    void* field = spec->field(flags);
+    if (spec->kind == Kind::kBool) {
+      bool b = true;
+      if (has_value && !ParseBool(value, &b)) {
+        *error = "flag --" + name + ": \"" + value + "\" is not true or false";
+        return ParseResult::kError;
+      }
+      *static_cast<bool*>(field) = b;
+      continue;
+    }
+    if (!has_value) {
+      if (i + 1 >= argc) {
+        *error = "flag --" + name + " needs a value (" + spec->arg + ")";
+        return ParseResult::kError;
+      }
+      value = argv[++i];
+    }
+    switch (spec->kind) {
+      case Kind::kString:
+        *static_cast<std::string*>(field) = value;
+        break;
+      case Kind::kList:
+        *static_cast<std::vector<std::string>*>(field) = SplitList(value);
+        break;
+      case Kind::kInt: {
+        char* end = nullptr;
+        long n = std::strtol(value.c_str(), &end, 10);
+        if (value.empty() || *end != '\0' || n <= 0 || n > 86400) {
+          *error = "flag --" + name + ": \"" + value + "\" is not a whole number from 1 to 86400";
+          return ParseResult::kError;
+        }
+        *static_cast<int*>(field) = static_cast<int>(n);
+        break;
+      }
+      case Kind::kBool:
+        break;
+    }
+  }
+  if (flags->help) return ParseResult::kHelp;
+  if (flags->version) return ParseResult::kVersion;
+  if (flags->log_level != "debug" && flags->log_level != "info" && flags->log_level != "warn" &&
+      flags->log_level != "error") {
+    *error = "flag --log-level: \"" + flags->log_level + "\" is not debug, info, warn or error";
+    return ParseResult::kError;
+  }
+  if (flags->log_format != "text" && flags->log_format != "json") {
+    *error = "flag --log-format: \"" + flags->log_format + "\" is not text or json";
+    return ParseResult::kError;
+  }
+  if (flags->job_gauges != "unfinished" && flags->job_gauges != "all" &&
+      flags->job_gauges != "none") {
+    *error = "flag --job-gauges: \"" + flags->job_gauges + "\" is not unfinished, all or none";
+    return ParseResult::kError;
+  }
+  if (flags->job_group_label.empty()) {
+    *error = "flag --job-group-label: must not be empty";
+    return ParseResult::kError;
+  }
+  return ParseResult::kOk;
+}
+
+std::string HelpText() {
+  std::ostringstream out;
+  out << "batchwatch: Prometheus exporter for Kubernetes Jobs and CronJobs.\n\n"
+         "Usage:\n"
+         "  batchwatch [flags]                 watch the cluster and serve /metrics\n"
+         "  batchwatch schedule SPEC [flags]   print a schedule's next slots (see "
+         "`batchwatch schedule --help`)\n\n"
+         "Flags (--flag value or --flag=value):\n";
+  for (const auto& s : Specs()) {
+    std::string left = std::string("  --") + s.name;
+    if (s.arg[0] != '\0') left += std::string(" ") + s.arg;
+    out << left;
+    if (left.size() < 36) out << std::string(36 - left.size(), ' ');
+    else out << "\n" << std::string(36, ' ');
+    out << s.help << "\n";
+  }
+  out << "\nEndpoints: / (landing page), /metrics, /healthz, /readyz.\n"
+         "Exit codes: 0 clean shutdown (SIGTERM/SIGINT), 1 runtime or startup error, 2 bad flags.\n";
+  return out.str();
+}
+
+}  // namespace batchwatch::app

@@ -1,0 +1,44 @@
+// Command-line flags of `batchwatch` (the exporter). One table describes every flag; --help is
+// generated from it, so the two cannot drift apart.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace batchwatch::app {
+
+struct Flags {
+  // Connection to the API server.
+  std::string apiserver;
+  std::string kubeconfig;
+  std::string context;
+  std::string token_file;
+  std::string ca_file;
+  bool insecure_skip_tls_verify = false;
+  // What to watch.
+  std::vector<std::string> namespaces;
+  std::vector<std::string> exclude_namespaces;
+  std::string job_group_label = "app.kubernetes.io/name";
+  std::string controller_time_zone = "UTC";
+  std::string job_gauges = "unfinished";
+  // Serving and state.
+  std::string listen_address = ":9981";
+  std::string state_file;
+  int state_save_interval_seconds = 60;
+  // Logging.
+  std::string log_level = "info";
+  std::string log_format = "text";
+
+  bool help = false;
+  bool version = false;
+};
+
+enum class ParseResult { kOk, kHelp, kVersion, kError };
+
+// Parses argv[1..]. Accepts `--flag value` and `--flag=value`. On kError, *error names the
+// offending flag.
+ParseResult ParseFlags(int argc, char** argv, Flags* flags, std::string* error);
+
+std::string HelpText();
+
+}  // namespace batchwatch::app

@@ -1,0 +1,235 @@
+#include "http/server.h"
+
+#include <civetweb.h>
+#include <zlib.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+
+#include "log/log.h"
+
+namespace batchwatch::http {
+namespace {
+
+constexpr char kMetricsContentType[] = "text/plain; version=0.0.4; charset=utf-8";
+
+constexpr char kLandingPage[] = R"(<!DOCTYPE html>
+<html>
+<head><title>batchwatch</title></head>
+<body>
+<h1>batchwatch</h1>
+<p>Prometheus exporter for Kubernetes Jobs and CronJobs.</p>
+<ul>
+<li><a href="metrics">/metrics</a>: the metrics</li>
+<li><a href="healthz">/healthz</a>: liveness</li>
+<li><a href="readyz">/readyz</a>: readiness (initial list of every watched resource done)</li>
+</ul>
+<p>Documentation: <a href="https://github.com/batchwatch/batchwatch">github.com/batchwatch/batchwatch</a></p>
+</body>
+</html>
+)";
+
+void SendResponse(mg_connection* conn, int status, const char* content_type,
+                  const std::string& body, const char* content_encoding = nullptr) {
+  mg_response_header_start(conn, status);
+  mg_response_header_add(conn, "Content-Type", content_type, -1);
+  if (content_encoding != nullptr) {
+    mg_response_header_add(conn, "Content-Encoding", content_encoding, -1);
+    mg_response_header_add(conn, "Vary", "Accept-Encoding", -1);
+  }
+  std::string length = std::to_string(body.size());
+  mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
+  mg_response_header_add(conn, "Cache-Control", "no-store", -1);
+  mg_response_header_send(conn);
+  const char* method = mg_get_request_info(conn)->request_method;
+  if (method != nullptr && std::strcmp(method, "HEAD") == 0) return;
+  size_t sent = 0;
+  while (sent < body.size()) {
+    int n = mg_write(conn, body.data() + sent, body.size() - sent);
+    if (n <= 0) return;  // client went away
+    sent += static_cast<size_t>(n);
+  }
+}
+
+int LogFromCivetweb(const mg_connection*, const char* message) {
+  BW_LOG_DEBUG("http server", {{"detail", message}});
+  return 1;
+}
+
+std::once_flag g_civetweb_init;
+
+}  // namespace
+
+bool ToCivetwebListen(const std::string& address, std::string* out, std::string* error) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    *error = "listen address \"" + address + "\" must be HOST:PORT, :PORT or [IPv6]:PORT";
+    return false;
+  }
+  std::string host = address.substr(0, colon);
+  std::string port = address.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(port) > 65535) {
+    *error = "listen address \"" + address + "\": port must be a number from 0 to 65535";
+    return false;
+  }
+  if (host.empty() || host == "0.0.0.0") {
+    *out = "0.0.0.0:" + port;
+  } else if (host.front() == '[') {
+    if (host.back() != ']' || host.size() < 3) {
+      *error = "listen address \"" + address + "\": unterminated IPv6 address";
+      return false;
+    }
+    *out = host + ":" + port;
+  } else if (host == "localhost") {
+    *out = "127.0.0.1:" + port;
+  } else if (host.find(':') != std::string::npos) {
+    *error = "listen address \"" + address + "\": put IPv6 addresses in brackets, e.g. [::1]:9981";
+    return false;
+  } else {
+    *out = host + ":" + port;
+  }
+  return true;
+}
+
+bool AcceptsGzip(const char* accept_encoding) {
+  if (accept_encoding == nullptr) return false;
+  std::string v(accept_encoding);
+  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t pos = 0;
+  while ((pos = v.find("gzip", pos)) != std::string::npos) {
+    size_t end = v.find(',', pos);
+    std::string item = v.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    // "gzip;q=0" refuses gzip.
+    auto q = item.find("q=");
+    if (q == std::string::npos) return true;
+    double weight = std::atof(item.c_str() + q + 2);
+    if (weight > 0) return true;
+    pos += 4;
+  }
+  return false;
+}
+
+std::string Gzip(const std::string& in, int level) {
+  z_stream zs{};
+  // windowBits 15 + 16 asks zlib for a gzip wrapper.
+  if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return {};
+  std::string out;
+  out.resize(deflateBound(&zs, in.size()) + 32);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  if (rc != Z_STREAM_END) return {};
+  return out;
+}
+
+Server::~Server() { Stop(); }
+
+bool Server::Start(const ServerOptions& options, Handlers handlers, std::string* error) {
+  std::call_once(g_civetweb_init, [] { mg_init_library(0); });
+  handlers_ = std::move(handlers);
+  std::string listen;
+  if (!ToCivetwebListen(options.listen_address, &listen, error)) return false;
+  std::string threads = std::to_string(options.threads);
+  std::string timeout = std::to_string(options.request_timeout_ms);
+  const char* config[] = {"listening_ports",
+                          listen.c_str(),
+                          "num_threads",
+                          threads.c_str(),
+                          "request_timeout_ms",
+                          timeout.c_str(),
+                          "enable_keep_alive",
+                          "yes",
+                          "keep_alive_timeout_ms",
+                          "30000",
+                          nullptr};
+  mg_callbacks callbacks{};
+  callbacks.log_message = LogFromCivetweb;
+  mg_init_data init{};
+  init.callbacks = &callbacks;
+  init.user_data = this;
+  init.configuration_options = config;
+  char text[256] = {0};
+  unsigned code = 0;
+  mg_error_data err{};
+  err.code = &code;
+  err.text = text;
+  err.text_buffer_size = sizeof text;
+  ctx_ = mg_start2(&init, &err);
+  if (ctx_ == nullptr) {
+    *error = "cannot listen on " + options.listen_address + ": " +
+             (text[0] != 0 ? std::string(text) : std::string("unknown error"));
+    return false;
+  }
+  mg_set_request_handler(ctx_, "/", &Server::HandleRequest, this);
+  mg_server_port ports[4];
+  int n = mg_get_server_ports(ctx_, 4, ports);
+  port_ = n > 0 ? ports[0].port : 0;
+  return true;
+}
+
+void Server::Stop() {
+  if (ctx_ != nullptr) {
+    mg_stop(ctx_);
+    ctx_ = nullptr;
+  }
+}
+
+int Server::HandleRequest(mg_connection* conn, void* self) {
+  return static_cast<Server*>(self)->Dispatch(conn);
+}
+
+int Server::Dispatch(mg_connection* conn) {
+  const mg_request_info* req = mg_get_request_info(conn);
+  std::string uri = req->local_uri != nullptr ? req->local_uri : "/";
+  std::string method = req->request_method != nullptr ? req->request_method : "GET";
+  if (method != "GET" && method != "HEAD") {
+    SendResponse(conn, 405, "text/plain; charset=utf-8", "method not allowed\n");
+    return 405;
+  }
+  if (uri == "/metrics") {
+    std::string body;
+    body.reserve(1 << 16);
+    handlers_.metrics(&body);
+    if (AcceptsGzip(mg_get_header(conn, "Accept-Encoding"))) {
+      std::string gz = Gzip(body);
+      if (!gz.empty()) {
+        SendResponse(conn, 200, kMetricsContentType, gz, "gzip");
+        return 200;
+      }
+    }
+    SendResponse(conn, 200, kMetricsContentType, body);
+    return 200;
+  }
+  if (uri == "/healthz") {
+    SendResponse(conn, 200, "text/plain; charset=utf-8", "ok\n");
+    return 200;
+  }
+  if (uri == "/readyz") {
+    std::vector<std::string> missing = handlers_.unsynced();
+    if (missing.empty()) {
+      SendResponse(conn, 200, "text/plain; charset=utf-8", "ok\n");
+      return 200;
+    }
+    std::string body = "not ready: initial list not complete for:";
+    for (const auto& m : missing) body += " " + m;
+    body += "\n";
+    SendResponse(conn, 503, "text/plain; charset=utf-8", body);
+    return 503;
+  }
+  if (uri == "/") {
+    SendResponse(conn, 200, "text/html; charset=utf-8", kLandingPage);
+    return 200;
+  }
+  SendResponse(conn, 404, "text/plain; charset=utf-8", "not found; see / for the endpoints\n");
+  return 404;
+}
+
+}  // namespace batchwatch::http

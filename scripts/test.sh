@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: unit, integration, alert rules,
+# deployment checks and end to end (CTest), then the unit and integration suites again under
+# AddressSanitizer + UndefinedBehaviorSanitizer, then each fuzzer briefly on its seed corpus.
+# Ends with one summary line: "summary: N passed, N failed".
+#
+# Environment: BATCHWATCH_SKIP_SANITIZE=1 and BATCHWATCH_SKIP_FUZZ=1 skip those stages (local
+# iteration only; CI runs everything). JOBS sets build parallelism (default: nproc).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=${JOBS:-$(nproc)}
+
+bash scripts/setup.sh || { echo "setup failed"; echo "summary: 0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+failures=()
+
+# Runs ctest in build dir $1 with extra args; adds its counts to the totals.
+run_ctest() {
+  local dir=$1 stage=$2
+  shift 2
+  local log="$dir/ctest-$stage.log"
+  ctest --test-dir "$dir" --output-on-failure --no-tests=error "$@" 2>&1 | tee "$log"
+  local line
+  line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
+  if [ -z "$line" ]; then
+    failed=$((failed + 1))
+    failures+=("$stage: ctest produced no result")
+    return
+  fi
+  local nfail ntotal
+  nfail=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+  ntotal=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")
+  passed=$((passed + ntotal - nfail))
+  failed=$((failed + nfail))
+  if [ "$nfail" -gt 0 ]; then
+    while IFS= read -r t; do failures+=("$stage: $t"); done < <(
+      sed -n '/The following tests FAILED/,$p' "$log" | grep -E '^\s+[0-9]+ - ' | sed -E 's/^\s+//')
+  fi
+}
+
+build() {
+  local dir=$1 stage=$2
+  shift 2
+  echo "=== build ($stage)"
+  if ! { cmake -S "$root" -B "$dir" -G Ninja "$@" >"$dir.configure.log" 2>&1 || {
+           cat "$dir.configure.log"; false; }; } ||
+     ! cmake --build "$dir" -j "$jobs"; then
+    failed=$((failed + 1))
+    failures+=("$stage: build failed")
+    return 1
+  fi
+}
+
+# 1. Everything, optimised build.
+if build "$root/build" main -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+  echo "=== tests"
+  run_ctest "$root/build" main -j 2
+fi
+
+# 2. Unit and integration suites under ASan + UBSan (LeakSanitizer included in ASan).
+if [ "${BATCHWATCH_SKIP_SANITIZE:-0}" != 1 ]; then
+  if build "$root/build-asan" sanitize -DCMAKE_BUILD_TYPE=Debug -DBATCHWATCH_SANITIZE=ON \
+       -DBATCHWATCH_BENCHMARKS=OFF; then
+    echo "=== tests under sanitizers"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      run_ctest "$root/build-asan" sanitize -L 'unit|integration' -j 2
+  fi
+fi
+
+# 3. Fuzzers, briefly, on their committed seed corpora (clang + libFuzzer).
+if [ "${BATCHWATCH_SKIP_FUZZ:-0}" != 1 ] && ls fuzz/fuzz_*.cc >/dev/null 2>&1; then
+  if build "$root/build-fuzz" fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
+       -DBATCHWATCH_FUZZ=ON -DBATCHWATCH_TESTS=OFF -DBATCHWATCH_BENCHMARKS=OFF; then
+    echo "=== fuzzers"
+    for src in fuzz/fuzz_*.cc; do
+      name=$(basename "$src" .cc)
+      corpus="fuzz/corpus/${name#fuzz_}"
+      work=$(mktemp -d)
+      [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
+      if "$root/build-fuzz/fuzz/$name" -max_total_time="${FUZZ_SECONDS:-20}" -timeout=10 \
+           -rss_limit_mb=2048 -print_final_stats=0 "$work" >"$root/build-fuzz/$name.log" 2>&1; then
+        passed=$((passed + 1))
+        echo "fuzz $name: ok"
+      else
+        failed=$((failed + 1))
+        failures+=("fuzz: $name (see build-fuzz/$name.log)")
+        tail -n 40 "$root/build-fuzz/$name.log"
+      fi
+      rm -rf "$work"
+    done
+  fi
+fi
+
+echo
+if [ ${#failures[@]} -gt 0 ]; then
+  echo "FAILED:"
+  for f in "${failures[@]}"; do echo "  $f"; done
+fi
+echo "summary: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

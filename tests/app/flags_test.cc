@@ -1,0 +1,93 @@
+#include "app/flags.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace batchwatch::app {
+namespace {
+
+struct Parsed {
+  ParseResult result;
+  Flags flags;
+  std::string error;
+};
+
+Parsed Parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "batchwatch");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  Parsed p;
+  p.result = ParseFlags(static_cast<int>(argv.size()), argv.data(), &p.flags, &p.error);
+  return p;
+}
+
+TEST(Flags, DefaultsNeedNoFlags) {
+  Parsed p = Parse({});
+  ASSERT_EQ(p.result, ParseResult::kOk) << p.error;
+  EXPECT_EQ(p.flags.listen_address, ":9981");
+  EXPECT_EQ(p.flags.controller_time_zone, "UTC");
+  EXPECT_EQ(p.flags.job_group_label, "app.kubernetes.io/name");
+  EXPECT_FALSE(p.flags.insecure_skip_tls_verify);
+}
+
+TEST(Flags, SpaceAndEqualsFormsBothWork) {
+  Parsed p = Parse({"--apiserver", "http://127.0.0.1:1", "--listen-address=127.0.0.1:0",
+                    "--namespaces", "a, b,,c", "--exclude-namespaces=kube-system",
+                    "--insecure-skip-tls-verify", "--log-format=json", "--log-level", "debug"});
+  ASSERT_EQ(p.result, ParseResult::kOk) << p.error;
+  EXPECT_EQ(p.flags.apiserver, "http://127.0.0.1:1");
+  EXPECT_EQ(p.flags.listen_address, "127.0.0.1:0");
+  EXPECT_EQ(p.flags.namespaces, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(p.flags.exclude_namespaces, (std::vector<std::string>{"kube-system"}));
+  EXPECT_TRUE(p.flags.insecure_skip_tls_verify);
+  EXPECT_EQ(p.flags.log_format, "json");
+}
+
+TEST(Flags, HelpAndVersion) {
+  EXPECT_EQ(Parse({"--help"}).result, ParseResult::kHelp);
+  EXPECT_EQ(Parse({"--version"}).result, ParseResult::kVersion);
+}
+
+struct BadCase {
+  std::vector<std::string> args;
+  std::string error_mentions;
+};
+
+TEST(Flags, BadFlagsAreErrorsNamingTheFlag) {
+  const std::vector<BadCase> cases = {
+      {{"--no-such-flag"}, "--no-such-flag"},
+      {{"--listen-address"}, "--listen-address needs a value"},
+      {{"--log-format", "xml"}, "--log-format"},
+      {{"--log-level=loud"}, "--log-level"},
+      {{"--job-gauges=some"}, "--job-gauges"},
+      {{"--insecure-skip-tls-verify=maybe"}, "--insecure-skip-tls-verify"},
+      {{"--state-save-interval=0"}, "--state-save-interval"},
+      {{"--state-save-interval=ten"}, "--state-save-interval"},
+      {{"positional"}, "positional"},
+      {{"-v"}, "-v"},
+      {{"--job-group-label="}, "--job-group-label"},
+  };
+  for (const auto& c : cases) {
+    Parsed p = Parse(c.args);
+    EXPECT_EQ(p.result, ParseResult::kError) << c.args[0];
+    EXPECT_NE(p.error.find(c.error_mentions), std::string::npos)
+        << "error \"" << p.error << "\" should mention " << c.error_mentions;
+  }
+}
+
+TEST(Flags, HelpDocumentsEveryFlag) {
+  std::string help = HelpText();
+  for (const char* flag :
+       {"--apiserver", "--kubeconfig", "--context", "--token-file", "--ca-file",
+        "--insecure-skip-tls-verify", "--listen-address", "--namespaces", "--exclude-namespaces",
+        "--controller-time-zone", "--state-file", "--job-group-label", "--log-level",
+        "--log-format", "--job-gauges", "--state-save-interval", "--help", "--version"}) {
+    EXPECT_NE(help.find(flag), std::string::npos) << flag;
+  }
+  EXPECT_NE(help.find("9981"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace batchwatch::app

@@ -1,0 +1,144 @@
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace batchwatch::http {
+namespace {
+
+// Minimal HTTP/1.0 GET over loopback; returns the raw response.
+std::string Get(int port, const std::string& path, const std::string& extra_headers = "") {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return "";
+  }
+  std::string req = "GET " + path + " HTTP/1.0\r\nHost: x\r\n" + extra_headers + "\r\n";
+  (void)!write(fd, req.data(), req.size());
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return out;
+}
+
+std::string Body(const std::string& response) {
+  auto pos = response.find("\r\n\r\n");
+  return pos == std::string::npos ? "" : response.substr(pos + 4);
+}
+
+std::string Gunzip(const std::string& in) {
+  z_stream zs{};
+  inflateInit2(&zs, 15 + 16);
+  std::string out(1 << 20, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  inflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  inflateEnd(&zs);
+  return out;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    Handlers h;
+    h.metrics = [](std::string* out) { out->append("# TYPE up gauge\nup 1\n"); };
+    h.unsynced = [this] { return unsynced_; };
+    ServerOptions opts;
+    opts.listen_address = "127.0.0.1:0";
+    std::string error;
+    ASSERT_TRUE(server_.Start(opts, h, &error)) << error;
+    ASSERT_GT(server_.port(), 0);
+  }
+  Server server_;
+  std::vector<std::string> unsynced_{"jobs", "cronjobs"};
+};
+
+TEST_F(ServerTest, MetricsHasTextFormatContentType) {
+  std::string r = Get(server_.port(), "/metrics");
+  EXPECT_NE(r.find("HTTP/1.1 200"), std::string::npos) << r;
+  EXPECT_NE(r.find("Content-Type: text/plain; version=0.0.4; charset=utf-8"), std::string::npos);
+  EXPECT_EQ(Body(r), "# TYPE up gauge\nup 1\n");
+}
+
+TEST_F(ServerTest, MetricsIsGzippedWhenAsked) {
+  std::string r = Get(server_.port(), "/metrics", "Accept-Encoding: gzip, deflate\r\n");
+  EXPECT_NE(r.find("Content-Encoding: gzip"), std::string::npos) << r;
+  EXPECT_EQ(Gunzip(Body(r)), "# TYPE up gauge\nup 1\n");
+  std::string refused = Get(server_.port(), "/metrics", "Accept-Encoding: gzip;q=0\r\n");
+  EXPECT_EQ(refused.find("Content-Encoding: gzip"), std::string::npos);
+}
+
+TEST_F(ServerTest, ReadyzNamesWhatIsMissingUntilSynced) {
+  std::string r = Get(server_.port(), "/readyz");
+  EXPECT_NE(r.find("HTTP/1.1 503"), std::string::npos) << r;
+  EXPECT_NE(Body(r).find("jobs cronjobs"), std::string::npos) << r;
+  unsynced_.clear();
+  r = Get(server_.port(), "/readyz");
+  EXPECT_NE(r.find("HTTP/1.1 200"), std::string::npos) << r;
+}
+
+TEST_F(ServerTest, HealthzLandingAndNotFound) {
+  EXPECT_NE(Get(server_.port(), "/healthz").find("HTTP/1.1 200"), std::string::npos);
+  std::string landing = Get(server_.port(), "/");
+  EXPECT_NE(landing.find("href=\"metrics\""), std::string::npos);
+  EXPECT_NE(landing.find("href=\"readyz\""), std::string::npos);
+  EXPECT_NE(Get(server_.port(), "/nope").find("HTTP/1.1 404"), std::string::npos);
+}
+
+TEST_F(ServerTest, BusyPortIsAnErrorNotACrash) {
+  Server second;
+  ServerOptions opts;
+  opts.listen_address = "127.0.0.1:" + std::to_string(server_.port());
+  Handlers h;
+  h.metrics = [](std::string*) {};
+  h.unsynced = [] { return std::vector<std::string>{}; };
+  std::string error;
+  EXPECT_FALSE(second.Start(opts, h, &error));
+  EXPECT_NE(error.find("cannot listen on 127.0.0.1:"), std::string::npos) << error;
+}
+
+TEST(ListenAddress, Forms) {
+  struct Case {
+    std::string in, out;
+    bool ok;
+  } cases[] = {
+      {":9981", "0.0.0.0:9981", true},       {"127.0.0.1:80", "127.0.0.1:80", true},
+      {"localhost:1", "127.0.0.1:1", true},  {"[::1]:9981", "[::1]:9981", true},
+      {"9981", "", false},                   {"::1:9981", "", false},
+      {"host:99999", "", false},             {"host:", "", false},
+      {"[::1:5", "", false},
+  };
+  for (const auto& c : cases) {
+    std::string out, error;
+    EXPECT_EQ(ToCivetwebListen(c.in, &out, &error), c.ok) << c.in;
+    if (c.ok) EXPECT_EQ(out, c.out) << c.in;
+    else EXPECT_FALSE(error.empty()) << c.in;
+  }
+}
+
+TEST(AcceptEncoding, Negotiation) {
+  EXPECT_TRUE(AcceptsGzip("gzip"));
+  EXPECT_TRUE(AcceptsGzip("deflate, GZIP;q=0.5"));
+  EXPECT_FALSE(AcceptsGzip("gzip;q=0"));
+  EXPECT_FALSE(AcceptsGzip("identity"));
+  EXPECT_FALSE(AcceptsGzip(nullptr));
+}
+
+}  // namespace
+}  // namespace batchwatch::http

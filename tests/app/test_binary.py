@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""The batchwatch binary's front door: flags, --help/--version, startup errors, HTTP endpoints,
+readiness before and after the initial list, and clean shutdown on SIGTERM/SIGINT.
+
+Every process started here binds 127.0.0.1 on a free port and is killed by PID at the end,
+also when a test fails."""
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+SRC = os.environ.get("BATCHWATCH_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.environ.get("BATCHWATCH_BIN", os.path.join(SRC, "build", "exporter", "app", "batchwatch"))
+sys.path.insert(0, os.path.join(SRC, "tests"))
+
+from fakeapi.harness import FakeApiServer  # noqa: E402
+
+
+def run(args, timeout=20):
+    return subprocess.run([BIN] + args, capture_output=True, text=True, timeout=timeout)
+
+
+def http_get(url, headers=None, timeout=5):
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+class Exporter:
+    """Runs batchwatch on 127.0.0.1 with port 0 and learns the port from its log."""
+
+    def __init__(self, args):
+        self.log = tempfile.NamedTemporaryFile(prefix="batchwatch-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen([BIN, "--listen-address", "127.0.0.1:0"] + args,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.port = None
+        deadline = time.time() + 20
+        while time.time() < deadline and self.proc.poll() is None:
+            m = re.search(r"msg=listening .*port=(\d+)", self.text())
+            if m:
+                self.port = int(m.group(1))
+                break
+            time.sleep(0.05)
+        if self.port is None:
+            self.stop()
+            raise AssertionError("batchwatch did not start listening:\n" + self.text())
+
+    def text(self):
+        with open(self.log.name, errors="replace") as f:
+            return f.read()
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def stop(self, sig=signal.SIGKILL):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def close(self):
+        self.stop()
+        os.unlink(self.log.name)
+
+
+class FlagsTest(unittest.TestCase):
+    def test_help_documents_every_flag_and_exits_0(self):
+        r = run(["--help"])
+        self.assertEqual(r.returncode, 0)
+        for flag in ["--apiserver", "--kubeconfig", "--context", "--token-file", "--ca-file",
+                     "--insecure-skip-tls-verify", "--listen-address", "--namespaces",
+                     "--exclude-namespaces", "--controller-time-zone", "--state-file",
+                     "--job-group-label", "--log-level", "--log-format"]:
+            self.assertIn(flag, r.stdout)
+
+    def test_version_prints_version_and_revision(self):
+        r = run(["--version"])
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"^batchwatch \d+\.\d+\.\d+ \(revision [0-9a-f]+|unknown\)")
+
+    def test_bad_flags_exit_2_naming_the_flag(self):
+        cases = [
+            (["--bogus"], "--bogus"),
+            (["--listen-address"], "--listen-address"),
+            (["--log-format", "xml"], "--log-format"),
+            (["--controller-time-zone", "Mars/Olympus"], "Mars/Olympus"),
+            (["--listen-address", "nonsense"], "--listen-address"),
+        ]
+        for args, mention in cases:
+            with self.subTest(args=args):
+                r = run(args)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(mention, r.stderr)
+
+
+class StartupErrorsTest(unittest.TestCase):
+    def test_unreachable_apiserver_exits_1_with_clear_message(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]  # nothing listens here once closed
+        r = run(["--apiserver", "http://127.0.0.1:%d" % port, "--listen-address", "127.0.0.1:0"],
+                timeout=60)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("127.0.0.1:%d" % port, r.stderr)
+
+    def test_port_in_use_exits_1_with_clear_message(self):
+        with FakeApiServer() as api, socket.socket() as busy:
+            busy.bind(("127.0.0.1", 0))
+            busy.listen(1)
+            port = busy.getsockname()[1]
+            r = run(["--apiserver", api.url, "--listen-address", "127.0.0.1:%d" % port])
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("cannot listen on 127.0.0.1:%d" % port, r.stderr)
+
+
+class ServingTest(unittest.TestCase):
+    def test_endpoints_readiness_and_sigterm(self):
+        with FakeApiServer() as api:
+            api.cluster.create_cronjob("default", "backup", "*/5 * * * *")
+            # Hold the first list of jobs so that readiness can be seen before the sync.
+            api.fault("slow", resource="jobs", seconds=3, count=1)
+            exp = Exporter(["--apiserver", api.url])
+            try:
+                status, _, body = http_get(exp.url("/readyz"))
+                self.assertEqual(status, 503)
+                self.assertIn(b"jobs", body)
+                status, _, _ = http_get(exp.url("/healthz"))
+                self.assertEqual(status, 200)
+                deadline = time.time() + 20
+                while time.time() < deadline:
+                    status, _, body = http_get(exp.url("/readyz"))
+                    if status == 200:
+                        break
+                    time.sleep(0.2)
+                self.assertEqual(status, 200, body)
+                status, headers, body = http_get(exp.url("/metrics"))
+                self.assertEqual(status, 200)
+                self.assertEqual(headers["Content-Type"], "text/plain; version=0.0.4; charset=utf-8")
+                text = body.decode()
+                self.assertIn('batchwatch_build_info{', text)
+                self.assertIn('batchwatch_synced{resource="jobs"} 1', text)
+                self.assertIn('batchwatch_cronjob_info{', text)
+                status, headers, body = http_get(exp.url("/metrics"), {"Accept-Encoding": "gzip"})
+                self.assertEqual(headers.get("Content-Encoding"), "gzip")
+                status, _, body = http_get(exp.url("/"))
+                self.assertIn(b'href="metrics"', body)
+
+                started = time.time()
+                code = exp.stop(signal.SIGTERM)
+                self.assertLess(time.time() - started, 2.0, "SIGTERM took too long")
+                self.assertEqual(code, 0, exp.text())
+                self.assertIn("shutting down", exp.text())
+            finally:
+                exp.close()
+
+    def test_sigint_stops_cleanly(self):
+        with FakeApiServer() as api:
+            exp = Exporter(["--apiserver", api.url, "--log-format", "json"])
+            try:
+                code = exp.stop(signal.SIGINT)
+                self.assertEqual(code, 0, exp.text())
+                self.assertIn('"msg":"shutting down"', exp.text())
+            finally:
+                exp.close()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
