@@ -1,0 +1,59 @@
+// Decodes API server JSON (objects, list pages, watch event lines) into the compact structs of
+// objects.h. Unknown fields are ignored, optional fields may be missing; a malformed object is
+// reported through *error and never throws.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kube/objects.h"
+
+namespace batchwatch::kube {
+
+struct DecodeOptions {
+  std::string job_group_label = "app.kubernetes.io/name";
+};
+
+bool DecodeJob(const nlohmann::json& obj, const DecodeOptions& opts, Job* out, std::string* error);
+bool DecodeCronJob(const nlohmann::json& obj, CronJob* out, std::string* error);
+
+enum class WatchEventType { kAdded, kModified, kDeleted, kBookmark, kError };
+const char* WatchEventTypeName(WatchEventType t);  // "ADDED", ...
+
+struct WatchEvent {
+  WatchEventType type = WatchEventType::kAdded;
+  std::string resource_version;  // of the object or bookmark ("" for ERROR)
+  int error_code = 0;            // ERROR: the Status code (410 = Gone)
+  std::string error_message;     // ERROR: the Status message
+  Job job;                       // ADDED/MODIFIED/DELETED of jobs
+  CronJob cronjob;               // ... of cronjobs
+};
+
+// One line of a watch stream. false + *error when the line is not JSON, has no known type,
+// or its object cannot be decoded.
+bool DecodeWatchEvent(std::string_view line, Resource resource, const DecodeOptions& opts,
+                      WatchEvent* out, std::string* error);
+
+struct ListPage {
+  std::string resource_version;
+  std::string continue_token;
+  std::vector<Job> jobs;
+  std::vector<CronJob> cronjobs;
+  int bad_items = 0;             // items skipped because they could not be decoded
+  std::string first_item_error;  // the first such item's error
+};
+
+// A JobList / CronJobList body. false only when the page itself is unusable.
+bool DecodeListPage(std::string_view body, Resource resource, const DecodeOptions& opts,
+                    ListPage* out, std::string* error);
+
+// A metav1.Status body ("" fields when it is not one).
+struct ApiStatus {
+  int code = 0;
+  std::string reason, message;
+};
+ApiStatus DecodeStatus(std::string_view body);
+
+}  // namespace batchwatch::kube
