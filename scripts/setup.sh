@@ -4,11 +4,13 @@
 # something is missing.
 set -euo pipefail
 
-PACKAGES=(
-  # build
+BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates tzdata
   prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev nlohmann-json3-dev libcctz-dev
   libyaml-cpp-dev libssl-dev zlib1g-dev
+)
+PACKAGES=(
+  "${BUILD_PACKAGES[@]}"
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl openssl
   clang libclang-rt-14-dev
@@ -18,6 +20,10 @@ if [ "${1:-}" = "--runtime-only" ]; then
   PACKAGES=(build-essential cmake ninja-build pkg-config git ca-certificates tzdata
     prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev nlohmann-json3-dev libcctz-dev
     libyaml-cpp-dev libssl-dev zlib1g-dev python3 curl prometheus prometheus-alertmanager)
+fi
+# --build-only: just what compiling the batchwatch binary needs (the Dockerfile's build stage).
+if [ "${1:-}" = "--build-only" ]; then
+  PACKAGES=("${BUILD_PACKAGES[@]}")
 fi
 
 missing=()
@@ -29,7 +35,7 @@ done
 
 # Node.js with npm (manifest validation). Some images ship NodeSource's nodejs, which bundles
 # npm and conflicts with Debian's npm package: only ask for packages when the commands are absent.
-if [ "${1:-}" != "--runtime-only" ] && ! command -v npm >/dev/null 2>&1; then
+if [ "${1:-}" != "--runtime-only" ] && [ "${1:-}" != "--build-only" ] && ! command -v npm >/dev/null 2>&1; then
   command -v node >/dev/null 2>&1 || missing+=(nodejs)
   missing+=(npm)
 fi
