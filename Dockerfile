@@ -10,7 +10,8 @@ COPY . /src
 RUN cmake -S /src -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DBATCHWATCH_TESTS=OFF -DBATCHWATCH_BENCHMARKS=OFF -DBATCHWATCH_FUZZ=OFF \
  && cmake --build /build --target batchwatch \
- && strip /build/exporter/app/batchwatch
+ && strip /build/exporter/app/batchwatch \
+ && /build/exporter/app/batchwatch --version
 
 FROM debian:bookworm-slim AS runtime
 # One package per shared library the binary needs (the check maps each `ldd` line to its
