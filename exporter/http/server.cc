@@ -3,7 +3,14 @@
 #include <civetweb.h>
 #include <zlib.h>
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <cctype>
+#include <chrono>
+#include <thread>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -60,6 +67,20 @@ int LogFromCivetweb(const mg_connection*, const char* message) {
 }
 
 std::once_flag g_civetweb_init;
+
+void WakeListener(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICHOST;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0) return;
+  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd >= 0) {
+    (void)connect(fd, res->ai_addr, res->ai_addrlen);
+    close(fd);
+  }
+  freeaddrinfo(res);
+}
 
 }  // namespace
 
@@ -172,14 +193,30 @@ bool Server::Start(const ServerOptions& options, Handlers handlers, std::string*
   mg_server_port ports[4];
   int n = mg_get_server_ports(ctx_, 4, ports);
   port_ = n > 0 ? ports[0].port : 0;
+  // Where Stop() connects to wake the listener.
+  std::string host = listen.substr(0, listen.rfind(':'));
+  if (host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "[::]") host = "::1";
+  if (!host.empty() && host.front() == '[') host = host.substr(1, host.size() - 2);
+  wake_host_ = host;
   return true;
 }
 
 void Server::Stop() {
-  if (ctx_ != nullptr) {
+  if (ctx_ == nullptr) return;
+  // civetweb's listener polls with a 2 s quantum before it looks at the stop flag; a connection
+  // to ourselves wakes it at once, so shutdown stays well under the 2 s budget.
+  std::atomic<bool> stopped{false};
+  std::thread stopper([this, &stopped] {
     mg_stop(ctx_);
-    ctx_ = nullptr;
+    stopped = true;
+  });
+  while (!stopped) {
+    WakeListener(wake_host_, port_);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  stopper.join();
+  ctx_ = nullptr;
 }
 
 int Server::HandleRequest(mg_connection* conn, void* self) {

@@ -52,6 +52,7 @@ class Server {
   mg_context* ctx_ = nullptr;
   Handlers handlers_;
   int port_ = 0;
+  std::string wake_host_;
 };
 
 }  // namespace batchwatch::http
