@@ -26,6 +26,7 @@ import sys
 # Packages every debian:bookworm-slim image has (libc6 is required by every Essential package,
 # libgcc-s1 by libc6 itself). Everything else is listed explicitly in the Dockerfile.
 BASE_IMAGE_PACKAGES = frozenset({"libc6", "libgcc-s1"})
+SKIPPED = 77  # CTest's SKIP_RETURN_CODE
 
 
 class Stage:
@@ -242,6 +243,11 @@ def main():
     except (OSError, ValueError, RuntimeError, subprocess.CalledProcessError) as e:
         print(f"FAIL: {e}")
         return 1
+    sanitizers = [s for s, _ in libs if re.match(r"lib(asan|ubsan|tsan|lsan)\.so", s)]
+    if sanitizers:
+        # The image is built without sanitizers; their runtimes are not a runtime dependency.
+        print(f"skipped: {args.binary} is a sanitizer build ({', '.join(sanitizers)})")
+        return SKIPPED
     owners = owner_packages([path for _, path in libs])
     db = DpkgDatabase()
 
