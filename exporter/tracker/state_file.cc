@@ -1,0 +1,331 @@
+// --state-file: counters, histograms, counted Job UIDs and each CronJob's accounted-until
+// point, as versioned JSON. Written atomically (temp file, fsync, rename); a file that cannot
+// be used is moved aside and the tracker starts fresh.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "log/log.h"
+#include "tracker/tracker_state.h"
+
+namespace batchwatch::tracker {
+
+namespace {
+
+constexpr int kStateVersion = 1;
+
+using nlohmann::json;
+
+template <size_t N>
+json HistogramToJson(const Histogram<N>& h) {
+  return json{{"buckets", h.counts}, {"sum", h.sum}, {"count", h.count}};
+}
+
+template <size_t N>
+Histogram<N> HistogramFromJson(const json& j) {
+  Histogram<N> h;
+  const json& b = j.at("buckets");
+  if (!b.is_array() || b.size() != N + 1) throw std::runtime_error("histogram bucket count");
+  for (size_t i = 0; i <= N; ++i) h.counts[i] = b.at(i).get<uint64_t>();
+  h.sum = j.at("sum").get<double>();
+  h.count = j.at("count").get<uint64_t>();
+  return h;
+}
+
+json RunsToJson(const RunCounts& rc, const StringPool& reasons) {
+  json runs = json::array();
+  for (const auto& [key, n] : rc.runs) {
+    runs.push_back({{"trigger", TriggerLabel(key.trigger)},
+                    {"result", ResultLabel(key.result)},
+                    {"reason", reasons.Get(key.reason)},
+                    {"count", n}});
+  }
+  json j{{"runs", runs}};
+  if (rc.duration_seen[0]) j["duration_succeeded"] = HistogramToJson(rc.duration[0]);
+  if (rc.duration_seen[1]) j["duration_failed"] = HistogramToJson(rc.duration[1]);
+  return j;
+}
+
+Trigger TriggerFromString(const std::string& s) {
+  if (s == "scheduled") return Trigger::kScheduled;
+  if (s == "manual") return Trigger::kManual;
+  throw std::runtime_error("unknown trigger \"" + s + "\"");
+}
+
+Result ResultFromString(const std::string& s) {
+  if (s == "succeeded") return Result::kSucceeded;
+  if (s == "failed") return Result::kFailed;
+  if (s == "deleted") return Result::kDeleted;
+  throw std::runtime_error("unknown result \"" + s + "\"");
+}
+
+// Reasons are interned by the caller after the whole file validated.
+struct LoadedRuns {
+  std::vector<std::tuple<Trigger, Result, std::string, uint64_t>> runs;
+  RunCounts counts;  // durations only
+};
+
+LoadedRuns RunsFromJson(const json& j) {
+  LoadedRuns out;
+  for (const json& r : j.at("runs")) {
+    out.runs.emplace_back(TriggerFromString(r.at("trigger").get<std::string>()),
+                          ResultFromString(r.at("result").get<std::string>()),
+                          r.at("reason").get<std::string>(), r.at("count").get<uint64_t>());
+  }
+  if (j.contains("duration_succeeded")) {
+    out.counts.duration[0] = HistogramFromJson<kDurationBuckets.size()>(j["duration_succeeded"]);
+    out.counts.duration_seen[0] = true;
+  }
+  if (j.contains("duration_failed")) {
+    out.counts.duration[1] = HistogramFromJson<kDurationBuckets.size()>(j["duration_failed"]);
+    out.counts.duration_seen[1] = true;
+  }
+  return out;
+}
+
+std::string Errno() { return std::strerror(errno); }
+
+bool WriteAll(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+bool Tracker::SaveState(const std::string& path, std::string* error) const {
+  std::string text;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    const Impl& m = *impl_;
+    UnixSeconds now = m.Now();
+    json cronjobs = json::array();
+    for (const auto& r : m.cronjobs) {
+      if (!r.live) continue;
+      json c{{"namespace", m.strings.Get(r.ns)},
+             {"name", m.strings.Get(r.name)},
+             {"counts", RunsToJson(r.runs, m.reasons)},
+             {"start_delay", HistogramToJson(r.start_delay)},
+             {"missed_deadline_exceeded", r.missed[kDeadlineExceeded]},
+             {"missed_superseded", r.missed[kSuperseded]},
+             {"forbid_skipped", r.forbid_skipped},
+             {"replaced", r.replaced}};
+      if (r.exists && r.accounting) {
+        c["uid"] = r.uid;
+        c["accounted_until"] = r.accounted_until;
+      }
+      if (r.last_success_observed) c["last_success"] = *r.last_success_observed;
+      if (r.last_failure_observed) c["last_failure"] = *r.last_failure_observed;
+      if (!r.exists) c["deleted_at"] = r.deleted_at == 0 ? now : r.deleted_at;
+      cronjobs.push_back(std::move(c));
+    }
+    // Slot accounting of CronJobs not seen since the state was loaded stays as it was.
+    for (const auto& [key, saved] : m.saved_slots) {
+      auto slash = key.find('/');
+      cronjobs.push_back({{"namespace", key.substr(0, slash)},
+                          {"name", key.substr(slash + 1)},
+                          {"uid", saved.uid},
+                          {"accounted_until", saved.accounted_until},
+                          {"counts", RunsToJson(RunCounts{}, m.reasons)},
+                          {"start_delay", HistogramToJson(Histogram<kStartDelayBuckets.size()>{})},
+                          {"missed_deadline_exceeded", 0},
+                          {"missed_superseded", 0},
+                          {"forbid_skipped", 0},
+                          {"replaced", 0},
+                          {"slots_only", true}});
+    }
+    json groups = json::array();
+    for (const auto& g : m.groups) {
+      groups.push_back({{"namespace", m.strings.Get(g.ns)},
+                        {"group", m.strings.Get(g.group)},
+                        {"counts", RunsToJson(g.runs, m.reasons)}});
+    }
+    json counted = json::array();
+    for (const auto& j : m.jobs) {
+      if (j.live && j.counted) counted.push_back({{"uid", j.uid}, {"deleted_at", 0}});
+    }
+    for (const auto& [uid, deleted_at] : m.counted_gone) {
+      counted.push_back({{"uid", uid}, {"deleted_at", deleted_at}});
+    }
+    json doc{
+        {"version", kStateVersion}, {"saved_at", now},      {"counting_since", m.counting_since},
+        {"cronjobs", cronjobs},     {"job_groups", groups}, {"counted_jobs", counted}};
+    text = doc.dump();
+  }
+
+  std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    *error = "cannot create state file " + tmp + ": " + Errno();
+    return false;
+  }
+  if (!WriteAll(fd, text) || ::fsync(fd) != 0) {
+    *error = "cannot write state file " + tmp + ": " + Errno();
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  if (::close(fd) != 0) {
+    *error = "cannot write state file " + tmp + ": " + Errno();
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    *error = "cannot rename " + tmp + " to " + path + ": " + Errno();
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  // Make the rename itself durable.
+  std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+  if (dir.empty()) dir = "/";
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return true;
+}
+
+bool Tracker::LoadState(const std::string& path, std::string* message) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  Impl& m = *impl_;
+  UnixSeconds now = m.Now();
+
+  auto set_aside = [&](const std::string& problem) {
+    std::string aside = path + ".corrupt-" + std::to_string(now);
+    if (::rename(path.c_str(), aside.c_str()) == 0) {
+      *message = "state file " + path + " " + problem + "; moved to " + aside + ", starting fresh";
+    } else {
+      *message = "state file " + path + " " + problem + "; could not move it aside (" + Errno() +
+                 "), starting fresh";
+    }
+    BW_LOG_WARN("state file unusable", {{"path", path}, {"problem", problem}});
+    return false;
+  };
+
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (errno == ENOENT) {
+      *message = "state file " + path + " does not exist yet; starting fresh";
+      return true;
+    }
+    return set_aside("cannot be read (" + Errno() + ")");
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) return set_aside("cannot be read (" + Errno() + ")");
+  json doc = json::parse(buf.str(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return set_aside("is not valid JSON");
+
+  struct LoadedCronJob {
+    std::string ns, name;
+    LoadedRuns runs;
+    Histogram<kStartDelayBuckets.size()> start_delay;
+    uint64_t missed[2], forbid_skipped, replaced;
+    std::optional<SavedSlots> slots;
+    std::optional<UnixSeconds> last_success, last_failure;
+    std::optional<UnixSeconds> deleted_at;
+    bool slots_only = false;
+  };
+  struct LoadedGroup {
+    std::string ns, group;
+    LoadedRuns runs;
+  };
+  std::vector<LoadedCronJob> cronjobs;
+  std::vector<LoadedGroup> groups;
+  std::vector<std::pair<std::string, UnixSeconds>> counted;
+  UnixSeconds counting_since;
+  try {
+    if (!doc.contains("version") || !doc["version"].is_number_integer()) {
+      return set_aside("has no version");
+    }
+    int version = doc["version"].get<int>();
+    if (version != kStateVersion) {
+      return set_aside("has version " + std::to_string(version) + " (this build reads " +
+                       std::to_string(kStateVersion) + ")");
+    }
+    counting_since = doc.at("counting_since").get<UnixSeconds>();
+    for (const json& c : doc.at("cronjobs")) {
+      LoadedCronJob l;
+      l.ns = c.at("namespace").get<std::string>();
+      l.name = c.at("name").get<std::string>();
+      l.runs = RunsFromJson(c.at("counts"));
+      l.start_delay = HistogramFromJson<kStartDelayBuckets.size()>(c.at("start_delay"));
+      l.missed[kDeadlineExceeded] = c.at("missed_deadline_exceeded").get<uint64_t>();
+      l.missed[kSuperseded] = c.at("missed_superseded").get<uint64_t>();
+      l.forbid_skipped = c.at("forbid_skipped").get<uint64_t>();
+      l.replaced = c.at("replaced").get<uint64_t>();
+      if (c.contains("uid")) {
+        l.slots =
+            SavedSlots{c["uid"].get<std::string>(), c.at("accounted_until").get<UnixSeconds>()};
+      }
+      if (c.contains("last_success")) l.last_success = c["last_success"].get<UnixSeconds>();
+      if (c.contains("last_failure")) l.last_failure = c["last_failure"].get<UnixSeconds>();
+      if (c.contains("deleted_at")) l.deleted_at = c["deleted_at"].get<UnixSeconds>();
+      l.slots_only = c.value("slots_only", false);
+      cronjobs.push_back(std::move(l));
+    }
+    for (const json& g : doc.at("job_groups")) {
+      groups.push_back({g.at("namespace").get<std::string>(), g.at("group").get<std::string>(),
+                        RunsFromJson(g.at("counts"))});
+    }
+    for (const json& c : doc.at("counted_jobs")) {
+      counted.emplace_back(c.at("uid").get<std::string>(), c.at("deleted_at").get<UnixSeconds>());
+    }
+  } catch (const std::exception& e) {
+    return set_aside(std::string("is malformed (") + e.what() + ")");
+  }
+
+  // The whole file validated: apply it.
+  auto apply_runs = [&](RunCounts& into, const LoadedRuns& from) {
+    for (const auto& [trigger, result, reason, n] : from.runs) {
+      into.Add(RunKey{trigger, result, m.ReasonId(reason)}, n);
+    }
+    for (int i = 0; i < 2; ++i) {
+      into.duration[i] = from.counts.duration[i];
+      into.duration_seen[i] = from.counts.duration_seen[i];
+    }
+  };
+  m.counting_since = counting_since;
+  m.state_loaded = true;
+  for (const auto& l : cronjobs) {
+    if (l.slots) m.saved_slots[l.ns + "/" + l.name] = *l.slots;
+    if (l.slots_only) continue;
+    uint32_t idx = m.CronJobIndex(m.strings.Intern(l.ns), m.strings.Intern(l.name));
+    CronJobRecord& r = m.cronjobs[idx];
+    apply_runs(r.runs, l.runs);
+    r.start_delay = l.start_delay;
+    r.missed[0] = l.missed[0];
+    r.missed[1] = l.missed[1];
+    r.forbid_skipped = l.forbid_skipped;
+    r.replaced = l.replaced;
+    r.last_success_observed = l.last_success;
+    r.last_failure_observed = l.last_failure;
+    // Until the CronJob shows up again it counts as deleted (history kept for the retention).
+    r.deleted_at = l.deleted_at.value_or(now);
+    m.RenderCronJob(r);
+  }
+  for (const auto& l : groups) {
+    uint32_t idx = m.GroupIndex(m.strings.Intern(l.ns), l.group);
+    apply_runs(m.groups[idx].runs, l.runs);
+    m.RenderGroup(m.groups[idx]);
+  }
+  for (const auto& [uid, deleted_at] : counted) m.counted_gone[uid] = deleted_at;
+  *message = "state file " + path + " loaded";
+  return true;
+}
+
+}  // namespace batchwatch::tracker
