@@ -159,3 +159,8 @@ def firing_alerts(alertmanager_url):
     """Names (with namespace/cronjob labels) of the alerts Alertmanager holds as active."""
     alerts = http_json(alertmanager_url + "/api/v2/alerts?active=true&silenced=false&inhibited=false")
     return alerts
+
+
+def http_json_ok(url, timeout=2):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status == 200

@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""A small simulated cluster on top of the fake API server: a CronJob controller for `@every`
+schedules that follows the real controller's rules (SEMANTICS.md: most recent unmet slot only,
+startingDeadlineSeconds, Forbid holds the slot back without advancing lastScheduleTime, Replace
+deletes active runs), Jobs that run for a set time and then succeed or fail, and history limits
+that delete old finished Jobs (so counts must survive deletion).
+
+It is independent of batchwatch's own schedule engine on purpose: `@every N` slots are plain
+arithmetic (robfig: Next(t) = t + N at whole seconds), so the end-to-end test checks batchwatch
+against a separate implementation.
+
+Jobs are named `<cronjob>-<slot unix seconds>` (the pre-1.21 form) rather than minutes: with
+sub-minute `@every` schedules the minute form would collide. They carry the
+batch.kubernetes.io/cronjob-scheduled-timestamp annotation, which batchwatch reads first.
+
+    simulator.py --scenario demo --port-file F      # serve the demo cluster until Ctrl-C
+"""
+import argparse
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fake_apiserver import FakeCluster, make_cronjob, rfc3339, serve  # noqa: E402
+
+
+class SimCronJob:
+    """One simulated CronJob. run_seconds: how long each Job runs; fail: whether runs fail;
+    outage: (start, end) offsets in seconds from the simulation start during which the
+    controller does not sync this CronJob (slots in between are superseded)."""
+
+    def __init__(self, namespace, name, every, *, policy="Allow", run_seconds=1.0, fail=False,
+                 sds=None, outage=None, suspend=False):
+        self.namespace, self.name, self.every = namespace, name, int(every)
+        self.policy, self.run_seconds, self.fail = policy, run_seconds, fail
+        self.sds, self.outage, self.suspend = sds, outage, suspend
+        self.uid = None
+        self.created = None
+        self.last_schedule = None
+        self.last_successful = None
+        self.active = []           # [(job name, uid, finish time)]
+        self.finished = []         # [(job name, succeeded, end time)] oldest first
+        self.stats = {"created": 0, "succeeded": 0, "failed": 0, "replaced": 0}
+
+
+class Simulator:
+    def __init__(self, cluster, cronjobs, tick=0.1, success_history=3, failed_history=1):
+        self.cluster, self.cronjobs, self.tick = cluster, cronjobs, tick
+        self.success_history, self.failed_history = success_history, failed_history
+        self.start_time = None
+        self.stop_event = threading.Event()
+        self.thread = None
+        self.lock = threading.Lock()
+
+    # ---- lifecycle -----------------------------------------------------------------------
+    def start(self):
+        self.start_time = time.time()
+        for cj in self.cronjobs:
+            obj = self.cluster.create("cronjobs", make_cronjob(
+                cj.namespace, cj.name, "@every %ds" % cj.every, concurrency_policy=cj.policy,
+                starting_deadline_seconds=cj.sds, suspend=cj.suspend, created=int(time.time())))
+            cj.uid = obj["metadata"]["uid"]
+            cj.created = int(time.time())
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.stop_event.set()
+        if self.thread:
+            self.thread.join(5)
+
+    def _loop(self):
+        while not self.stop_event.wait(self.tick):
+            now = time.time()
+            with self.lock:
+                for cj in self.cronjobs:
+                    self._finish_jobs(cj, now)
+                    self._sync(cj, now)
+
+    # ---- the controller ------------------------------------------------------------------
+    def _sync(self, cj, now):
+        if cj.suspend:
+            return
+        if cj.outage and cj.outage[0] <= now - self.start_time < cj.outage[1]:
+            return
+        earliest = cj.last_schedule if cj.last_schedule is not None else cj.created
+        if cj.sds is not None and now - cj.sds > earliest:
+            earliest = now - cj.sds
+        earliest = int(earliest)
+        if now < earliest + cj.every:
+            return
+        slot = earliest + int((now - earliest) // cj.every) * cj.every
+        if slot == cj.last_schedule:
+            return
+        if cj.policy == "Forbid" and cj.active:
+            return  # held back; lastScheduleTime is not advanced
+        if cj.policy == "Replace":
+            for name, _, _ in list(cj.active):
+                self.cluster.delete("jobs", cj.namespace, name)
+                cj.stats["replaced"] += 1
+            cj.active = []
+        name = "%s-%d" % (cj.name, slot)
+        job = make_sim_job(cj, name, slot, int(now))
+        created = self.cluster.create("jobs", job)
+        cj.active.append((name, created["metadata"]["uid"], now + cj.run_seconds))
+        cj.stats["created"] += 1
+        cj.last_schedule = slot
+        self._update_cronjob(cj)
+
+    def _finish_jobs(self, cj, now):
+        changed = False
+        for entry in list(cj.active):
+            name, uid, finish = entry
+            if now < finish:
+                continue
+            job = self.cluster.get("jobs", cj.namespace, name)
+            cj.active.remove(entry)
+            changed = True
+            if job is None:
+                continue
+            end = int(now)
+            status = job["status"]
+            status["active"] = 0
+            status["ready"] = 0
+            if cj.fail:
+                status["failed"] = 1
+                status["conditions"] = [
+                    {"type": "FailureTarget", "status": "True", "reason": "BackoffLimitExceeded",
+                     "lastTransitionTime": rfc3339(end)},
+                    {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+                     "lastTransitionTime": rfc3339(end)}]
+                cj.stats["failed"] += 1
+            else:
+                status["succeeded"] = 1
+                status["completionTime"] = rfc3339(end)
+                status["conditions"] = [
+                    {"type": "SuccessCriteriaMet", "status": "True", "reason": "CompletionsReached",
+                     "lastTransitionTime": rfc3339(end)},
+                    {"type": "Complete", "status": "True", "reason": "CompletionsReached",
+                     "lastTransitionTime": rfc3339(end)}]
+                cj.stats["succeeded"] += 1
+                cj.last_successful = end
+            self.cluster.update("jobs", job)
+            cj.finished.append((name, not cj.fail, end))
+        if changed:
+            self._update_cronjob(cj)
+            self._enforce_history(cj)
+
+    def _enforce_history(self, cj):
+        for succeeded, limit in ((True, self.success_history), (False, self.failed_history)):
+            done = [f for f in cj.finished if f[1] == succeeded]
+            for f in done[:max(0, len(done) - limit)]:
+                if self.cluster.get("jobs", cj.namespace, f[0]) is not None:
+                    self.cluster.delete("jobs", cj.namespace, f[0])
+                cj.finished.remove(f)
+
+    def _update_cronjob(self, cj):
+        obj = self.cluster.get("cronjobs", cj.namespace, cj.name)
+        if obj is None:
+            return
+        status = {}
+        if cj.last_schedule is not None:
+            status["lastScheduleTime"] = rfc3339(cj.last_schedule)
+        if cj.last_successful is not None:
+            status["lastSuccessfulTime"] = rfc3339(cj.last_successful)
+        if cj.active:
+            status["active"] = [{"kind": "Job", "namespace": cj.namespace, "name": n, "uid": u,
+                                 "apiVersion": "batch/v1"} for n, u, _ in cj.active]
+        obj["status"] = status
+        self.cluster.update("cronjobs", obj)
+
+
+def make_sim_job(cj, name, slot, now):
+    return {
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {
+            "name": name, "namespace": cj.namespace, "creationTimestamp": rfc3339(now),
+            "labels": {"batch.kubernetes.io/job-name": name},
+            "annotations": {"batch.kubernetes.io/cronjob-scheduled-timestamp": rfc3339(slot)},
+            "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob", "name": cj.name,
+                                 "uid": cj.uid, "controller": True, "blockOwnerDeletion": True}]},
+        "spec": {"backoffLimit": 0, "completions": 1, "parallelism": 1,
+                 "completionMode": "NonIndexed", "suspend": False,
+                 "template": {"spec": {"restartPolicy": "Never", "containers": [
+                     {"name": "main", "image": "busybox:1.36", "command": ["sh", "-c", "true"]}]}}},
+        "status": {"startTime": rfc3339(now), "active": 1, "ready": 1}}
+
+
+def scenario(name):
+    """The cronjobs of a named scenario. `e2e` and `demo` are the same small cluster: one
+    healthy CronJob, one that always fails, one whose runs overrun under Forbid, one whose
+    controller misses slots (an outage), and one on Replace."""
+    if name not in ("demo", "e2e"):
+        raise ValueError("unknown scenario %r (demo, e2e)" % name)
+    return [
+        SimCronJob("batch", "healthy-report", 5, run_seconds=1),
+        SimCronJob("batch", "failing-backup", 5, run_seconds=1, fail=True),
+        SimCronJob("batch", "overrunning-etl", 4, policy="Forbid", run_seconds=9),
+        SimCronJob("ops", "flaky-controller", 5, run_seconds=1, outage=(8, 24)),
+        SimCronJob("ops", "replaced-sync", 6, policy="Replace", run_seconds=8),
+    ]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Simulated cluster for batchwatch's demo and e2e test")
+    ap.add_argument("--scenario", default="demo")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file", help="write the chosen port here once listening")
+    args = ap.parse_args(argv)
+    cluster = FakeCluster()
+    server = serve(cluster, args.port)
+    sim = Simulator(cluster, scenario(args.scenario))
+    sim.start()
+    if args.port_file:
+        with open(args.port_file + ".tmp", "w") as f:
+            f.write(str(server.port))
+        os.replace(args.port_file + ".tmp", args.port_file)
+    print("simulated cluster listening on %s" % server.url, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()
+        server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
