@@ -18,9 +18,22 @@ import urllib.request
 
 SRC = os.environ.get("BATCHWATCH_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.environ.get("BATCHWATCH_BIN", os.path.join(SRC, "build", "exporter", "app", "batchwatch"))
-sys.path.insert(0, os.path.join(SRC, "tests"))
+sys.path.insert(0, os.path.join(SRC, "tests", "fakeapi"))
 
-from fakeapi.harness import FakeApiServer  # noqa: E402
+from fake_apiserver import Fault, FakeCluster, make_cronjob, serve  # noqa: E402
+
+
+class FakeApiServer:
+    """The fake API server in this process, stopped when the `with` block ends."""
+
+    def __enter__(self):
+        self.cluster = FakeCluster()
+        self.server = serve(self.cluster, 0)
+        self.url = self.server.url
+        return self
+
+    def __exit__(self, *exc):
+        self.server.stop()
 
 
 def run(args, timeout=20):
@@ -130,9 +143,9 @@ class StartupErrorsTest(unittest.TestCase):
 class ServingTest(unittest.TestCase):
     def test_endpoints_readiness_and_sigterm(self):
         with FakeApiServer() as api:
-            api.cluster.create_cronjob("default", "backup", "*/5 * * * *")
-            # Hold the first list of jobs so that readiness can be seen before the sync.
-            api.fault("slow", resource="jobs", seconds=3, count=1)
+            api.cluster.create("cronjobs", make_cronjob("default", "backup", "*/5 * * * *"))
+            # Hold the first list of jobs back so that readiness can be seen before the sync.
+            api.cluster.inject(Fault("slow", resource="jobs", verb="list", delay=4, count=-1))
             exp = Exporter(["--apiserver", api.url])
             try:
                 status, _, body = http_get(exp.url("/readyz"))
@@ -140,6 +153,7 @@ class ServingTest(unittest.TestCase):
                 self.assertIn(b"jobs", body)
                 status, _, _ = http_get(exp.url("/healthz"))
                 self.assertEqual(status, 200)
+                api.cluster.clear_faults()
                 deadline = time.time() + 20
                 while time.time() < deadline:
                     status, _, body = http_get(exp.url("/readyz"))

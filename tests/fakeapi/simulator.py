@@ -188,18 +188,20 @@ def make_sim_job(cj, name, slot, now):
 
 
 def scenario(name):
-    """The cronjobs of a named scenario. `e2e` and `demo` are the same small cluster: one
-    healthy CronJob, one that always fails, one whose runs overrun under Forbid, one whose
-    controller misses slots (an outage), and one on Replace."""
+    """The cronjobs of a named scenario: one healthy CronJob, one that always fails, one whose
+    runs overrun under Forbid, one whose controller misses slots (an outage); the demo adds one
+    on Replace."""
     if name not in ("demo", "e2e"):
         raise ValueError("unknown scenario %r (demo, e2e)" % name)
-    return [
+    cronjobs = [
         SimCronJob("batch", "healthy-report", 5, run_seconds=1),
         SimCronJob("batch", "failing-backup", 5, run_seconds=1, fail=True),
         SimCronJob("batch", "overrunning-etl", 4, policy="Forbid", run_seconds=9),
         SimCronJob("ops", "flaky-controller", 5, run_seconds=1, outage=(8, 24)),
-        SimCronJob("ops", "replaced-sync", 6, policy="Replace", run_seconds=8),
     ]
+    if name == "demo":
+        cronjobs.append(SimCronJob("ops", "replaced-sync", 6, policy="Replace", run_seconds=8))
+    return cronjobs
 
 
 def main(argv=None):
