@@ -1,0 +1,207 @@
+// watch_probe: runs ClusterWatcher against an API server with a sink that mirrors the store and
+// checks the EventSink contract (no duplicate adds, no delete of unknown objects, `old` equal to
+// the previous state). Commands on stdin, one per line:
+//   dump  -> one JSON line: {"unsynced", "jobs", "cronjobs", "violations", "counts", "metrics"}
+//   quit  -> Stop() and exit (also on EOF)
+// With --check-access it only runs CheckAccess and prints "ok" or the error (exit 0 / 1).
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "kube/cluster_watcher.h"
+#include "kube/connection.h"
+
+namespace bk = batchwatch::kube;
+using nlohmann::json;
+
+namespace {
+
+class MirrorSink : public bk::EventSink {
+ public:
+  void OnJobUpsert(const bk::Job* old, const bk::Job& now) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Check(old, now, jobs_, "job");
+    jobs_[now.uid] = ToJson(now);
+    ++counts_["job_upserts"];
+  }
+  void OnJobDelete(const bk::Job& last) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!jobs_.erase(last.uid)) violations_.push_back("delete of unknown job " + last.name);
+    ++counts_["job_deletes"];
+  }
+  void OnCronJobUpsert(const bk::CronJob* old, const bk::CronJob& now) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Check(old, now, cronjobs_, "cronjob");
+    cronjobs_[now.uid] = ToJson(now);
+    ++counts_["cronjob_upserts"];
+  }
+  void OnCronJobDelete(const bk::CronJob& last) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!cronjobs_.erase(last.uid)) {
+      violations_.push_back("delete of unknown cronjob " + last.name);
+    }
+    ++counts_["cronjob_deletes"];
+  }
+  void OnSynced(bk::Resource r) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++counts_[std::string("synced_") + bk::ResourceName(r)];
+  }
+
+  json Dump() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return {
+        {"jobs", jobs_}, {"cronjobs", cronjobs_}, {"violations", violations_}, {"counts", counts_}};
+  }
+
+ private:
+  template <typename T>
+  void Check(const T* old, const T& now, const std::map<std::string, json>& table,
+             const char* kind) {
+    auto it = table.find(now.uid);
+    if (!old && it != table.end()) {
+      violations_.push_back(std::string("duplicate add of ") + kind + " " + now.name);
+    }
+    if (old && it == table.end()) {
+      violations_.push_back(std::string("update of unknown ") + kind + " " + now.name);
+    }
+    if (old && it != table.end() && it->second["resourceVersion"] != old->resource_version) {
+      violations_.push_back(std::string("stale old state for ") + kind + " " + now.name);
+    }
+    if (old && old->resource_version == now.resource_version) {
+      violations_.push_back(std::string("no-op update of ") + kind + " " + now.name);
+    }
+  }
+
+  static json ToJson(const bk::Job& j) {
+    json o = {{"namespace", j.namespace_},
+              {"name", j.name},
+              {"resourceVersion", j.resource_version},
+              {"owner", j.owner_cronjob_name},
+              {"group", j.group_label},
+              {"manual", j.manual},
+              {"outcome", j.outcome == bk::JobOutcome::kUnfinished  ? "unfinished"
+                          : j.outcome == bk::JobOutcome::kSucceeded ? "succeeded"
+                                                                    : "failed"},
+              {"reason", j.terminal_reason}};
+    if (j.scheduled_timestamp) o["scheduled"] = *j.scheduled_timestamp;
+    if (j.end_time) o["end"] = *j.end_time;
+    return o;
+  }
+  static json ToJson(const bk::CronJob& c) {
+    return {{"namespace", c.namespace_},
+            {"name", c.name},
+            {"resourceVersion", c.resource_version},
+            {"schedule", c.schedule},
+            {"suspend", c.suspend},
+            {"active", c.active.size()}};
+  }
+
+  std::mutex mu_;
+  std::map<std::string, json> jobs_, cronjobs_;
+  std::vector<std::string> violations_;
+  std::map<std::string, int> counts_;
+};
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bk::ConnectionFlags flags;
+  bk::WatchOptions opts;
+  bool check_access = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) {
+        std::cerr << arg << " needs a value\n";
+        std::exit(2);
+      }
+      *out = argv[++i];
+    };
+    std::string v;
+    if (arg == "--apiserver")
+      value(&flags.apiserver);
+    else if (arg == "--kubeconfig")
+      value(&flags.kubeconfig);
+    else if (arg == "--context")
+      value(&flags.context);
+    else if (arg == "--token-file")
+      value(&flags.token_file);
+    else if (arg == "--ca-file")
+      value(&flags.ca_file);
+    else if (arg == "--service-account-dir")
+      value(&flags.service_account_dir);
+    else if (arg == "--insecure-skip-tls-verify")
+      flags.insecure_skip_tls_verify = true;
+    else if (arg == "--namespaces")
+      value(&v), opts.namespaces = SplitComma(v);
+    else if (arg == "--exclude-namespaces")
+      value(&v), opts.exclude_namespaces = SplitComma(v);
+    else if (arg == "--job-group-label")
+      value(&opts.job_group_label);
+    else if (arg == "--check-access")
+      check_access = true;
+    else if (arg == "--fast") {
+      opts.backoff_initial_seconds = 0.05;
+      opts.backoff_max_seconds = 0.5;
+      opts.watch_timeout_min_seconds = 2;
+      opts.watch_timeout_max_seconds = 4;
+      opts.page_size = 3;
+      opts.max_line_bytes = 64 * 1024;
+    } else {
+      std::cerr << "unknown flag " << arg << "\n";
+      return 2;
+    }
+  }
+  bk::Connection conn;
+  std::string error;
+  if (!bk::ResolveConnection(flags, &conn, &error)) {
+    std::cout << "error: " << error << std::endl;
+    return 1;
+  }
+  prometheus::Registry registry;
+  MirrorSink sink;
+  bk::ClusterWatcher watcher(conn, opts, &sink, &registry);
+  if (check_access) {
+    if (!watcher.CheckAccess(&error)) {
+      std::cout << "error: " << error << std::endl;
+      return 1;
+    }
+    std::cout << "ok" << std::endl;
+    return 0;
+  }
+  watcher.Start();
+  std::cout << "started" << std::endl;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line == "quit") break;
+    if (line == "dump") {
+      json out = sink.Dump();
+      out["unsynced"] = watcher.Unsynced();
+      out["metrics"] = prometheus::TextSerializer().Serialize(registry.Collect());
+      std::cout << out.dump() << std::endl;
+    }
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  watcher.Stop();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::cout << json{{"stopped_ms", ms}}.dump() << std::endl;
+  return 0;
+}
