@@ -1,0 +1,191 @@
+// The exposition text itself: families contiguous with one HELP/TYPE each, exact buckets,
+// escaping, per-Job gauges, schedule errors, and `promtool check metrics` when available.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+
+#include "scenario.h"
+
+namespace batchwatch::tracker::testing {
+namespace {
+
+// A cluster exercising every family: CronJobs with runs, misses, errors; standalone and
+// unfinished Jobs; awkward label values.
+Cluster Busy(TrackerOptions options = {}) {
+  Cluster c(T0, options);
+  CronJob a = MakeCronJob("backup", "*/5 * * * *", T0 - 3600);
+  a.concurrency_policy = kube::ConcurrencyPolicy::kForbid;
+  CronJob b = MakeCronJob("report", "TZ=Asia/Tokyo 0 9 * * 1-5", T0 - 3600);
+  CronJob bad = MakeCronJob("broken", "61 * * * *", T0 - 3600);
+  CronJob zone = MakeCronJob("mars", "0 * * * *", T0 - 3600);
+  zone.time_zone = "Mars/Olympus_Mons";
+  CronJob never = MakeCronJob("never", "0 0 30 2 *", T0 - 3600);
+  for (const CronJob& cj : {a, b, bad, zone, never}) c.Apply(cj);
+  c.Synced();
+  c.At(T0 + 300).Run("backup", T0 + 300);
+  c.At(T0 + 330).Finish(cron::JobNameForSlot("backup", T0 + 300), JobOutcome::kFailed,
+                        "Weird \"quoted\" \\ reason\nline");
+  Job standalone = StandaloneJob("adhoc", T0 + 10);
+  standalone.active_deadline_seconds = 600;
+  c.Put(standalone);
+  c.At(T0 + 1000);
+  return c;
+}
+
+TEST(Render, EveryFamilyHasOneHeaderAndContiguousSeries) {
+  std::string text = Busy().Text();
+  std::set<std::string> seen_families;
+  std::string current;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("# TYPE ", 0) == 0) {
+      std::string family = line.substr(7, line.find(' ', 7) - 7);
+      EXPECT_TRUE(seen_families.insert(family).second) << "second TYPE for " << family;
+      current = family;
+      continue;
+    }
+    if (line[0] == '#') continue;
+    std::string name = line.substr(0, line.find('{'));
+    EXPECT_EQ(name.rfind(current, 0), 0u) << name << " outside its family " << current;
+  }
+  for (const char* f : {"batchwatch_cronjob_info",
+                        "batchwatch_cronjob_suspended",
+                        "batchwatch_cronjob_next_schedule_time_seconds",
+                        "batchwatch_cronjob_schedule_interval_seconds",
+                        "batchwatch_cronjob_last_schedule_time_seconds",
+                        "batchwatch_cronjob_last_success_time_seconds",
+                        "batchwatch_cronjob_last_failure_time_seconds",
+                        "batchwatch_cronjob_active_jobs",
+                        "batchwatch_cronjob_consecutive_failures",
+                        "batchwatch_cronjob_schedule_lag_seconds",
+                        "batchwatch_cronjob_schedule_error",
+                        "batchwatch_cronjob_runs_total",
+                        "batchwatch_cronjob_run_duration_seconds",
+                        "batchwatch_cronjob_start_delay_seconds",
+                        "batchwatch_cronjob_missed_schedules_total",
+                        "batchwatch_cronjob_forbid_skipped_total",
+                        "batchwatch_cronjob_replaced_total",
+                        "batchwatch_job_runs_total",
+                        "batchwatch_job_run_duration_seconds",
+                        "batchwatch_job_start_time_seconds",
+                        "batchwatch_job_active_pods",
+                        "batchwatch_job_failed_pods",
+                        "batchwatch_job_deadline_seconds"}) {
+    EXPECT_EQ(seen_families.count(f), 1u) << f;
+  }
+}
+
+TEST(Render, HistogramsUseTheContractBuckets) {
+  Cluster c = Busy();
+  std::vector<std::string> le;
+  for (auto& s : c.Find("batchwatch_cronjob_run_duration_seconds_bucket", Cj("backup"))) {
+    le.push_back(s.labels["le"]);
+  }
+  EXPECT_EQ(
+      le, (std::vector<std::string>{"1", "5", "15", "30", "60", "120", "300", "600", "1200", "1800",
+                                    "3600", "7200", "14400", "28800", "86400", "+Inf"}));
+  le.clear();
+  for (auto& s : c.Find("batchwatch_cronjob_start_delay_seconds_bucket", Cj("backup"))) {
+    le.push_back(s.labels["le"]);
+  }
+  EXPECT_EQ(le, (std::vector<std::string>{"0.5", "1", "2", "5", "10", "30", "60", "120", "300",
+                                          "600", "1800", "3600", "+Inf"}));
+}
+
+TEST(Render, LabelValuesAreEscaped) {
+  Cluster c = Busy();
+  EXPECT_NE(c.Text().find("reason=\"Weird \\\"quoted\\\" \\\\ reason\\nline\""), std::string::npos);
+  EXPECT_EQ(c.Value("batchwatch_cronjob_runs_total",
+                    Cj("backup", {{"reason", "Weird \"quoted\" \\ reason\nline"}})),
+            1);
+}
+
+struct ErrorCase {
+  const char* cronjob;
+  const char* error;
+};
+
+class ScheduleErrors : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(ScheduleErrors, ShowErrorAndNoNextSchedule) {
+  Cluster c = Busy();
+  EXPECT_EQ(c.Value("batchwatch_cronjob_schedule_error",
+                    Cj(GetParam().cronjob, {{"error", GetParam().error}})),
+            1);
+  EXPECT_FALSE(c.Has("batchwatch_cronjob_next_schedule_time_seconds", Cj(GetParam().cronjob)));
+  EXPECT_EQ(c.Sum("batchwatch_cronjob_missed_schedules_total", Cj(GetParam().cronjob)), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, ScheduleErrors,
+                         ::testing::Values(ErrorCase{"broken", "unparseable_schedule"},
+                                           ErrorCase{"mars", "unknown_timezone"},
+                                           ErrorCase{"never", "never_fires"}),
+                         [](const auto& info) { return std::string(info.param.cronjob); });
+
+TEST(Render, InfoCarriesScheduleZoneAndPolicy) {
+  Cluster c = Busy();
+  EXPECT_EQ(
+      c.Value("batchwatch_cronjob_info", Cj("report", {{"schedule", "TZ=Asia/Tokyo 0 9 * * 1-5"},
+                                                       {"timezone", "Asia/Tokyo"},
+                                                       {"concurrency_policy", "Allow"}})),
+      1);
+  EXPECT_EQ(c.Value("batchwatch_cronjob_info",
+                    Cj("backup", {{"timezone", "UTC"}, {"concurrency_policy", "Forbid"}})),
+            1);
+  EXPECT_FALSE(c.Has("batchwatch_cronjob_schedule_error", Cj("backup")));
+  // 2024-01-01 is a Monday: next 09:00 Tokyo is 00:00Z on 2024-01-02.
+  EXPECT_EQ(c.Value("batchwatch_cronjob_next_schedule_time_seconds", Cj("report")), T0 + 86400);
+}
+
+struct GaugeCase {
+  const char* name;
+  JobGauges mode;
+  bool unfinished_shown;
+  bool finished_shown;
+};
+
+class JobGaugeModes : public ::testing::TestWithParam<GaugeCase> {};
+
+TEST_P(JobGaugeModes, ControlWhichJobsHaveGauges) {
+  TrackerOptions options;
+  options.job_gauges = GetParam().mode;
+  Cluster c = Busy(options);
+  EXPECT_EQ(c.Has("batchwatch_job_active_pods", {{"job_name", "adhoc"}, {"cronjob", ""}}),
+            GetParam().unfinished_shown);
+  EXPECT_EQ(c.Has("batchwatch_job_deadline_seconds", {{"job_name", "adhoc"}}),
+            GetParam().unfinished_shown);
+  EXPECT_EQ(c.Has("batchwatch_job_failed_pods",
+                  {{"job_name", cron::JobNameForSlot("backup", T0 + 300)}, {"cronjob", "backup"}}),
+            GetParam().finished_shown);
+  if (GetParam().unfinished_shown) {
+    EXPECT_EQ(c.Value("batchwatch_job_start_time_seconds", {{"job_name", "adhoc"}}), T0 + 10);
+    EXPECT_EQ(c.Value("batchwatch_job_deadline_seconds", {{"job_name", "adhoc"}}), 600);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, JobGaugeModes,
+                         ::testing::Values(GaugeCase{"Unfinished", JobGauges::kUnfinished, true,
+                                                     false},
+                                           GaugeCase{"All", JobGauges::kAll, true, true},
+                                           GaugeCase{"None", JobGauges::kNone, false, false}),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Render, PassesPromtoolCheckMetrics) {
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0) GTEST_SKIP() << "no promtool";
+  std::string path = ::testing::TempDir() + "tracker_render_promtool.txt";
+  std::ofstream(path) << Busy().Text();
+  std::string cmd = "promtool check metrics < " + path + " > " + path + ".out 2>&1";
+  int rc = std::system(cmd.c_str());
+  std::ifstream out(path + ".out");
+  std::string report((std::istreambuf_iterator<char>(out)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(rc, 0) << report;
+  std::remove(path.c_str());
+  std::remove((path + ".out").c_str());
+}
+
+}  // namespace
+}  // namespace batchwatch::tracker::testing
