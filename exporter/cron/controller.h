@@ -3,12 +3,12 @@
 // Reproduces pkg/controller/cronjob (utils.go, cronjob_controllerv2.go). Pure.
 #pragma once
 
+#include <cctz/time_zone.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <cctz/time_zone.h>
 
 #include "cron/schedule.h"
 
@@ -22,6 +22,12 @@ enum class ScheduleError {
 };
 const char* ScheduleErrorLabel(ScheduleError e);  // "" for kNone
 
+// Loads an IANA zone as Go's time.LoadLocation would: "" and "UTC" are UTC; names with "..", a
+// leading '/' or '\\' and cctz-only names ("localtime", "Fixed/...", "file:...") are refused.
+// "Local" is not handled here (ResolveSchedule maps it to the controller zone). On failure sets
+// *error (if not null) to `unknown time zone "NAME"`.
+bool LoadTimeZone(std::string_view name, cctz::time_zone* zone, std::string* error);
+
 // A CronJob's schedule with its zone resolved: TZ prefix, else spec.timeZone, else the
 // controller's zone.
 struct ResolvedSchedule {
@@ -32,6 +38,10 @@ struct ResolvedSchedule {
   std::string message;  // human-readable detail of `error`
 };
 
+// Error precedence follows syncCronJob: an unloadable spec.timeZone is kUnknownTimeZone even
+// when the schedule also fails to parse; an unknown zone in a TZ= prefix is kUnparseableSchedule
+// (robfig fails the parse). A schedule containing "TZ" anywhere ignores spec.timeZone; otherwise
+// spec.timeZone is applied as a "TZ=<zone> " prefix, exactly like formatSchedule.
 // `spec_time_zone` is spec.timeZone (nullopt when unset). `now` is used to detect schedules that
 // never fire (no Next() within 5 years of now).
 ResolvedSchedule ResolveSchedule(std::string_view spec,

@@ -1,8 +1,8 @@
 // RFC 3339 timestamps as Kubernetes writes them (metav1.Time: whole seconds, "Z" or an offset).
+#include <cctz/time_zone.h>
+
 #include <chrono>
 #include <string>
-
-#include <cctz/time_zone.h>
 
 #include "cron/controller.h"
 
@@ -10,7 +10,8 @@ namespace batchwatch::cron {
 
 std::string FormatRfc3339(UnixSeconds t, const cctz::time_zone& zone) {
   auto tp = std::chrono::system_clock::from_time_t(0) + std::chrono::seconds(t);
-  return cctz::format("%Y-%m-%d%ET%H:%M:%S%Ez", tp, zone);
+  // cctz 2.3 has no %ET: write the T literally.
+  return cctz::format("%Y-%m-%dT%H:%M:%S%Ez", tp, zone);
 }
 
 std::optional<UnixSeconds> ParseRfc3339(std::string_view value) {

@@ -2,12 +2,12 @@
 // Pure: no I/O besides cctz loading zone files, no global state.
 #pragma once
 
+#include <cctz/time_zone.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <cctz/time_zone.h>
 
 namespace batchwatch::cron {
 
@@ -29,7 +29,13 @@ class Schedule {
   // The first activation strictly after `t`, at whole seconds, evaluated in `zone`; nullopt when
   // none exists within 5 years (the schedule never fires). `@every d` returns t + d (relative to
   // t, not clock aligned). DST: skipped local times never fire, repeated local times fire twice.
+  // Reproduces robfig v3.0.1 SpecSchedule.Next including its DST quirks (it walks wall time with
+  // Go's time.Date normalization); see schedule_next.cc. Times outside years 1..9999 give nullopt.
   std::optional<UnixSeconds> Next(UnixSeconds t, const cctz::time_zone& zone) const;
+
+  // The same answer computed by a literal step-by-step emulation of robfig's loop, without the
+  // fixed-offset fast path. Slower; exists so tests can pin the fast path against it.
+  std::optional<UnixSeconds> NextReference(UnixSeconds t, const cctz::time_zone& zone) const;
 
   bool is_every() const { return every_seconds_ > 0; }
   int64_t every_seconds() const { return every_seconds_; }
@@ -43,6 +49,8 @@ class Schedule {
   uint64_t dow_bits() const { return dow_; }
 
  private:
+  std::optional<UnixSeconds> NextFixedOffset(UnixSeconds t, int offset, UnixSeconds* lowest) const;
+
   uint64_t second_ = 0, minute_ = 0, hour_ = 0, dom_ = 0, month_ = 0, dow_ = 0;
   int64_t every_seconds_ = 0;
   std::optional<std::string> zone_prefix_;

@@ -1,0 +1,126 @@
+// `batchwatch schedule`: called in-process with string streams.
+#include "app/schedule_command.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace batchwatch::app {
+namespace {
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+Result RunCommand(std::vector<std::string> args) {
+  args.insert(args.begin(), "schedule");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  std::ostringstream out, err;
+  int code = RunScheduleCommand(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {code, out.str(), err.str()};
+}
+
+TEST(ScheduleCommandList, PrintsSlotsWithTheZoneOffset) {
+  Result r = RunCommand({"30 1 * * *", "--time-zone", "America/New_York", "--from",
+                         "2024-11-02T12:00:00Z", "--count", "3"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "2024-11-03T01:30:00-04:00\n2024-11-03T01:30:00-05:00\n2024-11-04T01:30:00-05:00\n");
+}
+
+TEST(ScheduleCommandList, DefaultsToFiveSlotsInTheControllerZone) {
+  Result r = RunCommand({"@hourly", "--from=2024-01-01T00:00:00Z"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "2024-01-01T01:00:00+00:00\n2024-01-01T02:00:00+00:00\n2024-01-01T03:00:00+00:00\n"
+            "2024-01-01T04:00:00+00:00\n2024-01-01T05:00:00+00:00\n");
+  r = RunCommand({"0 9 * * *", "--controller-time-zone", "Asia/Kolkata", "--from",
+                  "2024-01-01T00:00:00Z", "--count", "1"});
+  EXPECT_EQ(r.out, "2024-01-01T09:00:00+05:30\n");
+}
+
+TEST(ScheduleCommandList, TzPrefixWinsOverTimeZoneFlag) {
+  Result r = RunCommand({"TZ=Europe/Berlin 0 2 * * *", "--time-zone", "Asia/Tokyo", "--from",
+                         "2024-03-30T12:00:00Z", "--count", "1"});
+  EXPECT_EQ(r.out, "2024-04-01T02:00:00+02:00\n");
+}
+
+TEST(ScheduleCommandDue, PrintsTheControllerDecision) {
+  Result r = RunCommand({"0 * * * *", "--due", "--now", "2016-05-19T15:01:00Z", "--creation-time",
+                         "2016-05-19T10:00:10Z", "--name", "backup"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "{\"due\": \"2016-05-19T15:00:00Z\", \"missed\": \"few\", \"job_name\": "
+            "\"backup-24394500\", \"error\": null}\n");
+}
+
+TEST(ScheduleCommandDue, NothingDueIsNull) {
+  Result r = RunCommand({"0 * * * *", "--due", "--now", "2016-05-19T10:30:00Z", "--creation-time",
+                         "2016-05-19T10:00:00Z", "--last-schedule-time", "2016-05-19T10:00:00Z",
+                         "--starting-deadline-seconds", "60", "--name", "x"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"due\": null, \"missed\": \"none\", \"job_name\": null, \"error\": null}\n");
+}
+
+TEST(ScheduleCommandDue, ControllerErrorGoesIntoTheJson) {
+  Result r = RunCommand({"59 23 31 2 *", "--due", "--now", "2016-05-19T11:00:00Z",
+                         "--creation-time", "2016-05-19T10:00:10Z"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "{\"due\": null, \"missed\": \"none\", \"job_name\": null, \"error\": \"time "
+            "difference between two schedules is less than 1 second\"}\n");
+}
+
+struct BadCase {
+  const char* name;
+  std::vector<std::string> args;
+  const char* message;
+};
+
+class ScheduleCommandRejects : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(ScheduleCommandRejects, WithExitCode2AndAMessage) {
+  Result r = RunCommand(GetParam().args);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find(GetParam().message), std::string::npos) << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, ScheduleCommandRejects,
+    ::testing::Values(
+        BadCase{"bad_weekday", {"0 0 * * 7"}, "field 5 (day of week): 7 is above the maximum 6"},
+        BadCase{"bad_zone", {"0 0 * * *", "--time-zone", "Mars/Olympus"}, "unknown_timezone"},
+        BadCase{"bad_prefix_zone", {"TZ=Nowhere 0 0 * * *"}, "unknown time zone \"Nowhere\""},
+        BadCase{"never_fires", {"0 0 30 2 *"}, "never_fires"},
+        BadCase{"missing_spec", {}, "missing the schedule"},
+        BadCase{"two_specs", {"0", "0 * * * *"}, "unexpected argument"},
+        BadCase{"unknown_flag", {"@daily", "--frm", "x"}, "unknown flag --frm"},
+        BadCase{"flag_without_value", {"@daily", "--count"}, "needs a value"},
+        BadCase{"bad_count", {"@daily", "--count", "0"}, "--count"},
+        BadCase{"bad_from", {"@daily", "--from", "tomorrow"}, "not an RFC 3339 time"},
+        BadCase{"due_without_now",
+                {"@daily", "--due", "--creation-time", "2024-01-01T00:00:00Z"},
+                "--due needs --now"},
+        BadCase{"due_without_creation",
+                {"@daily", "--due", "--now", "2024-01-01T00:00:00Z"},
+                "--due needs --creation-time"},
+        BadCase{"name_without_due", {"@daily", "--name", "x"}, "need --due"},
+        BadCase{"bad_deadline",
+                {"@daily", "--due", "--now", "2024-01-01T00:00:00Z", "--creation-time",
+                 "2024-01-01T00:00:00Z", "--starting-deadline-seconds", "-1"},
+                "non-negative"}),
+    [](const ::testing::TestParamInfo<BadCase>& i) { return std::string(i.param.name); });
+
+TEST(ScheduleCommandHelp, PrintsUsage) {
+  Result r = RunCommand({"--help"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("usage:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace batchwatch::app
