@@ -424,7 +424,8 @@ def cronjob():
                      targets((f"time() - max(batchwatch_cronjob_last_success_time_seconds{{{s}}})",
                               "since last success"),
                              (f"max(batchwatch_cronjob_schedule_lag_seconds{{{s}}})",
-                              "schedule lag"))), 8, 8)
+                              "schedule lag")),
+                     no_value="never succeeded"), 8, 8)
 
     variables = [
         datasource_variable(),
