@@ -164,3 +164,8 @@ def firing_alerts(alertmanager_url):
 def http_json_ok(url, timeout=2):
     with urllib.request.urlopen(url, timeout=timeout) as r:
         return r.status == 200
+
+
+def http_text(url, timeout=5):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.read().decode()

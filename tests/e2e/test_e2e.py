@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""End to end: the simulated cluster (fake API server + a CronJob controller for `@every`
+schedules), batchwatch, Debian's Prometheus scraping it every second with the shipped rules
+(their `for:` durations and hour windows shortened, as docs/alerts.md describes) and a 1 s
+evaluation interval, and Debian's Alertmanager.
+
+Asserts that exactly the expected alerts reach Alertmanager's API, that batchwatch's counters
+agree with what the simulator did, and that every dashboard panel's query (variables
+substituted) parses and returns data in that Prometheus. Every process is stopped by PID at the
+end, also on failure."""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import unittest
+
+SRC = os.environ.get("BATCHWATCH_SOURCE_DIR",
+                     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+BIN = os.environ.get("BATCHWATCH_BIN", os.path.join(SRC, "build", "exporter", "app", "batchwatch"))
+sys.path.insert(0, os.path.join(SRC, "tests", "fakeapi"))
+sys.path.insert(0, os.path.join(SRC, "tests", "e2e"))
+from fake_apiserver import FakeCluster, serve  # noqa: E402
+from simulator import Simulator, scenario  # noqa: E402
+import stack  # noqa: E402
+
+# (alertname, namespace, cronjob) that must be active in Alertmanager, and nothing else.
+EXPECTED_ALERTS = {
+    ("BatchwatchCronJobLastRunFailed", "batch", "failing-backup"),
+    ("BatchwatchCronJobConsecutiveFailures", "batch", "failing-backup"),
+    ("BatchwatchCronJobForbidSkipped", "batch", "overrunning-etl"),
+    ("BatchwatchCronJobRunLongerThanInterval", "batch", "overrunning-etl"),
+    ("BatchwatchCronJobMissedSchedules", "ops", "flaky-controller"),
+}
+
+
+def shortened_rules(path, out):
+    """The shipped rules with `for:` set to 2s and hour windows shrunk to 2m."""
+    with open(path) as f:
+        text = f.read()
+    text = re.sub(r"(?m)^( +for:) .*$", r"\1 2s", text)
+    text = text.replace("[1h]", "[2m]").replace("offset 1h", "offset 2m")
+    with open(out, "w") as f:
+        f.write(text)
+    return out
+
+
+def active_alerts(am_url):
+    got = set()
+    for a in stack.http_json(am_url + "/api/v2/alerts?active=true"):
+        labels = a.get("labels", {})
+        got.add((labels.get("alertname"), labels.get("namespace", ""), labels.get("cronjob", "")))
+    return got
+
+
+def metric_value(text, name, **labels):
+    """Sum of the samples of `name` whose labels include `labels`."""
+    total = None
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        series, value = line.rsplit(" ", 1)
+        if all('%s="%s"' % (k, v) in series for k, v in labels.items()):
+            total = (total or 0) + float(value)
+    return total
+
+
+class EndToEnd(unittest.TestCase):
+    def test_alerts_counters_and_dashboards(self):
+        cluster = FakeCluster()
+        server = serve(cluster, 0)
+        sim = Simulator(cluster, scenario("e2e"))
+        group = stack.ProcessGroup()
+        try:
+            rules = shortened_rules(os.path.join(SRC, "alerts", "batchwatch.rules.yml"),
+                                    os.path.join(group.workdir, "rules.yml"))
+            sim.start()
+            bw = stack.start_batchwatch(group, BIN, server.url)
+            am = stack.start_alertmanager(group)
+            prom = stack.start_prometheus(group, bw, [rules], am)
+
+            def alerts_as_expected():
+                group.check_alive()
+                return active_alerts(am) == EXPECTED_ALERTS
+
+            try:
+                stack.wait_until(alerts_as_expected, 150, interval=1, what="the expected alerts")
+            except TimeoutError:
+                self.fail("alerts in Alertmanager: %s\nexpected: %s\nbatchwatch log tail:\n%s" % (
+                    sorted(active_alerts(am)), sorted(EXPECTED_ALERTS),
+                    group.log("batchwatch")[-3000:]))
+
+            # Counters agree with what the simulated controller did (runs that ended).
+            with sim.lock:
+                stats = {cj.name: dict(cj.stats) for cj in sim.cronjobs}
+                metrics = stack.http_text(bw + "/metrics")
+            for name, st in stats.items():
+                ok = metric_value(metrics, "batchwatch_cronjob_runs_total", cronjob=name,
+                                  result="succeeded") or 0
+                bad = metric_value(metrics, "batchwatch_cronjob_runs_total", cronjob=name,
+                                   result="failed") or 0
+                self.assertEqual((ok, bad), (st["succeeded"], st["failed"]), name)
+            self.assertEqual(metric_value(metrics, "batchwatch_cronjob_missed_schedules_total",
+                                          cronjob="healthy-report") or 0, 0)
+            self.assertGreater(metric_value(metrics, "batchwatch_cronjob_missed_schedules_total",
+                                            cronjob="flaky-controller") or 0, 0)
+            self.assertGreater(metric_value(metrics, "batchwatch_cronjob_forbid_skipped_total",
+                                            cronjob="overrunning-etl") or 0, 0)
+
+            # Every dashboard query parses and (unless marked may-be-empty) returns data.
+            problems = []
+            for ns, cj in (("batch", "failing-backup"), ("batch", "overrunning-etl"),
+                           ("batch", "healthy-report")):
+                out = subprocess.run(
+                    [sys.executable, os.path.join(SRC, "tests", "alerts", "check_dashboards.py"),
+                     "queries", "--var", "namespace=" + ns, "--var", "cronjob=" + cj,
+                     "--rate-interval", "5s", "--range", "5m"],
+                    check=True, capture_output=True, text=True).stdout
+                for q in json.loads(out):
+                    r = stack.prom_query(prom, q["expr"])
+                    where = "%s/%s panel %r (%s): %s" % (q["dashboard"], cj, q["panel"],
+                                                        q["ref_id"], q["expr"])
+                    if r.get("status") != "success":
+                        problems.append("query failed: " + where)
+                    elif not r["data"]["result"] and not q.get("may_be_empty"):
+                        problems.append("no data: " + where)
+            self.assertEqual(problems, [], "\n".join(problems))
+        finally:
+            sim.stop()
+            group.stop()
+            server.stop()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
