@@ -27,6 +27,8 @@ constexpr int64_t kDay = 86400;
 // Years 1..9999 as Unix seconds: Go's zero time (year 1) must stay representable.
 constexpr int64_t kMinSupported = -62135596800;  // 0001-01-01T00:00:00Z
 constexpr int64_t kMaxSupported = 253402300799;  // 9999-12-31T23:59:59Z
+constexpr int64_t kFastPathFrom = -2208988800;   // 1900-01-01T00:00:00Z
+constexpr int64_t kFastPathUntil = 7258118400;   // 2200-01-01T00:00:00Z
 
 using Seconds = std::chrono::time_point<std::chrono::system_clock, std::chrono::seconds>;
 
@@ -285,6 +287,9 @@ std::optional<UnixSeconds> Schedule::Next(UnixSeconds t, const cctz::time_zone& 
   if (every_seconds_ > 0) return NextReference(t, zone);
   if (t < kMinSupported || t >= kMaxSupported) return std::nullopt;
   if (NeverMatches(minute_, hour_, dom_, month_, dow_)) return std::nullopt;
+  // cctz enumerates transitions reliably only in a bounded window (far from it next_transition
+  // returns unrelated past transitions): outside 1900..2200 always take the reference walk.
+  if (t < kFastPathFrom || t >= kFastPathUntil) return NextReference(t, zone);
   const int offset = zone.lookup(ToTp(t + 1)).offset;
   UnixSeconds lowest = t + 1;
   std::optional<UnixSeconds> fast = NextFixedOffset(t, offset, &lowest);
@@ -298,6 +303,7 @@ std::optional<UnixSeconds> Schedule::Next(UnixSeconds t, const cctz::time_zone& 
   // later than highest + 1 day, tr.from can exceed highest's wall time by at most 1 day plus an
   // offset difference (well under 2 days): a 3-day margin proves there is none.
   const int64_t from_local = (tr.from - cctz::civil_second(1970, 1, 1, 0, 0, 0));
+  if (from_local < lowest - kDay + offset - 2 * kDay) return NextReference(t, zone);  // nonsense
   if (from_local - (highest + offset) > 3 * kDay) return fast;
   return NextReference(t, zone);
 }

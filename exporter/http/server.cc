@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 
+#include "http/tls_context.h"
 #include "log/log.h"
 
 namespace batchwatch::http {
@@ -39,10 +40,16 @@ constexpr char kLandingPage[] = R"(<!DOCTYPE html>
 </html>
 )";
 
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
 void SendResponse(mg_connection* conn, int status, const char* content_type,
-                  const std::string& body, const char* content_encoding = nullptr) {
+                  const std::string& body, const HeaderList& extra_headers,
+                  const char* content_encoding = nullptr) {
   mg_response_header_start(conn, status);
   mg_response_header_add(conn, "Content-Type", content_type, -1);
+  for (const auto& [name, value] : extra_headers) {
+    mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
+  }
   if (content_encoding != nullptr) {
     mg_response_header_add(conn, "Content-Encoding", content_encoding, -1);
     mg_response_header_add(conn, "Vary", "Accept-Encoding", -1);
@@ -66,7 +73,28 @@ int LogFromCivetweb(const mg_connection*, const char* message) {
   return 1;
 }
 
-std::once_flag g_civetweb_init;
+std::mutex g_civetweb_init_mu;
+bool g_civetweb_initialized = false;
+bool g_civetweb_tls = false;
+
+// mg_init_library is not thread-safe and loads OpenSSL (libssl.so, at run time) only when TLS
+// is asked for, so plain HTTP keeps working where OpenSSL is absent.
+bool InitCivetweb(bool tls, std::string* error) {
+  std::lock_guard<std::mutex> lock(g_civetweb_init_mu);
+  if (!g_civetweb_initialized) {
+    mg_init_library(0);
+    g_civetweb_initialized = true;
+  }
+  if (tls && !g_civetweb_tls) {
+    if ((mg_init_library(MG_FEATURES_TLS) & MG_FEATURES_TLS) == 0) {
+      *error = "TLS is not available: civetweb could not load OpenSSL (libssl.so and "
+               "libcrypto.so must be loadable)";
+      return false;
+    }
+    g_civetweb_tls = true;
+  }
+  return true;
+}
 
 void WakeListener(const std::string& host, int port) {
   addrinfo hints{};
@@ -154,14 +182,34 @@ std::string Gzip(const std::string& in, int level) {
 Server::~Server() { Stop(); }
 
 bool Server::Start(const ServerOptions& options, Handlers handlers, std::string* error) {
-  std::call_once(g_civetweb_init, [] { mg_init_library(0); });
   handlers_ = std::move(handlers);
+  web_ = options.web;
+  if (!options.web_config_file.empty()) {
+    if (!LoadWebConfigFile(options.web_config_file, &web_, error)) {
+      *error = "web config " + *error;
+      return false;
+    }
+  }
+  if (web_.tls && !CheckTlsConfig(web_.tls_config, error)) {
+    *error = (options.web_config_file.empty() ? std::string("web config")
+                                              : "web config " + options.web_config_file) +
+             ": " + *error;
+    return false;
+  }
+  auth_ = std::make_unique<BasicAuthenticator>(web_.basic_auth_users);
+  max_scrapes_ = options.max_concurrent_scrapes > 0 ? options.max_concurrent_scrapes : 1;
+  scrape_wait_ms_ = options.scrape_wait_ms >= 0 ? options.scrape_wait_ms : 0;
+  if (!InitCivetweb(web_.tls, error)) return false;
+
   std::string listen;
   if (!ToCivetwebListen(options.listen_address, &listen, error)) return false;
-  std::string threads = std::to_string(options.threads);
+  std::string civet_listen = listen + (web_.tls ? "s" : "");
+  std::string threads = std::to_string(options.threads > 0 ? options.threads : 1);
   std::string timeout = std::to_string(options.request_timeout_ms);
+  std::string keep_alive = std::to_string(options.keep_alive_timeout_ms);
+  std::string max_header = std::to_string(options.max_request_header_bytes);
   const char* config[] = {"listening_ports",
-                          listen.c_str(),
+                          civet_listen.c_str(),
                           "num_threads",
                           threads.c_str(),
                           "request_timeout_ms",
@@ -169,10 +217,13 @@ bool Server::Start(const ServerOptions& options, Handlers handlers, std::string*
                           "enable_keep_alive",
                           "yes",
                           "keep_alive_timeout_ms",
-                          "30000",
+                          keep_alive.c_str(),
+                          "max_request_size",
+                          max_header.c_str(),
                           nullptr};
   mg_callbacks callbacks{};
   callbacks.log_message = LogFromCivetweb;
+  if (web_.tls) callbacks.init_ssl = &Server::InitTls;
   mg_init_data init{};
   init.callbacks = &callbacks;
   init.user_data = this;
@@ -183,10 +234,13 @@ bool Server::Start(const ServerOptions& options, Handlers handlers, std::string*
   err.code = &code;
   err.text = text;
   err.text_buffer_size = sizeof text;
+  tls_error_.clear();
   ctx_ = mg_start2(&init, &err);
   if (ctx_ == nullptr) {
-    *error = "cannot listen on " + options.listen_address + ": " +
-             (text[0] != 0 ? std::string(text) : std::string("unknown error"));
+    std::string why = !tls_error_.empty() ? tls_error_
+                      : text[0] != 0      ? std::string(text)
+                                          : std::string("unknown error");
+    *error = "cannot listen on " + options.listen_address + ": " + why;
     return false;
   }
   mg_set_request_handler(ctx_, "/", &Server::HandleRequest, this);
@@ -199,7 +253,23 @@ bool Server::Start(const ServerOptions& options, Handlers handlers, std::string*
   if (host == "[::]") host = "::1";
   if (!host.empty() && host.front() == '[') host = host.substr(1, host.size() - 2);
   wake_host_ = host;
+  BW_LOG_INFO("http server started",
+              {{"tls", web_.tls ? "true" : "false"},
+               {"client_auth", web_.tls ? ClientAuthName(web_.tls_config.client_auth) : "none"},
+               {"basic_auth_users", std::to_string(web_.basic_auth_users.size())},
+               {"threads", threads},
+               {"max_concurrent_scrapes", std::to_string(max_scrapes_)}});
   return true;
+}
+
+int Server::InitTls(void* ssl_ctx, void* self) {
+  auto* server = static_cast<Server*>(self);
+  std::string error;
+  if (!ConfigureTlsContext(ssl_ctx, server->web_.tls_config, &error)) {
+    server->tls_error_ = error;
+    return -1;
+  }
+  return 1;  // civetweb must not load certificates of its own
 }
 
 void Server::Stop() {
@@ -223,49 +293,100 @@ int Server::HandleRequest(mg_connection* conn, void* self) {
   return static_cast<Server*>(self)->Dispatch(conn);
 }
 
+void Server::Send(mg_connection* conn, int status, const char* content_type,
+                  const std::string& body, const char* content_encoding) {
+  SendResponse(conn, status, content_type, body, web_.headers, content_encoding);
+}
+
+bool Server::AcquireScrapeSlot() {
+  std::unique_lock<std::mutex> lock(scrape_mu_);
+  if (!scrape_cv_.wait_for(lock, std::chrono::milliseconds(scrape_wait_ms_),
+                           [this] { return active_scrapes_ < max_scrapes_; })) {
+    return false;
+  }
+  ++active_scrapes_;
+  return true;
+}
+
+void Server::ReleaseScrapeSlot() {
+  {
+    std::lock_guard<std::mutex> lock(scrape_mu_);
+    --active_scrapes_;
+  }
+  scrape_cv_.notify_one();
+}
+
+void Server::ServeMetrics(mg_connection* conn) {
+  if (!AcquireScrapeSlot()) {
+    BW_LOG_WARN("scrape refused: too many concurrent scrapes",
+                {{"max_concurrent_scrapes", std::to_string(max_scrapes_)}});
+    Send(conn, 503, "text/plain; charset=utf-8",
+         "too many concurrent scrapes; retry later\n");
+    return;
+  }
+  std::string body;
+  body.reserve(1 << 16);
+  handlers_.metrics(&body);
+  std::string gz;
+  if (AcceptsGzip(mg_get_header(conn, "Accept-Encoding"))) gz = Gzip(body);
+  // Sending can be slow (a slow reader); the slot bounds rendering memory and CPU only.
+  ReleaseScrapeSlot();
+  if (!gz.empty()) {
+    Send(conn, 200, kMetricsContentType, gz, "gzip");
+  } else {
+    Send(conn, 200, kMetricsContentType, body);
+  }
+}
+
 int Server::Dispatch(mg_connection* conn) {
   const mg_request_info* req = mg_get_request_info(conn);
+  // Like exporter-toolkit, basic auth guards every endpoint, probes included.
+  if (!auth_->Allows(mg_get_header(conn, "Authorization"))) {
+    mg_response_header_start(conn, 401);
+    mg_response_header_add(conn, "WWW-Authenticate", "Basic realm=\"batchwatch\"", -1);
+    mg_response_header_add(conn, "Content-Type", "text/plain; charset=utf-8", -1);
+    for (const auto& [name, value] : web_.headers) {
+      mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
+    }
+    static const char kBody[] = "unauthorized\n";
+    mg_response_header_add(conn, "Content-Length", std::to_string(sizeof kBody - 1).c_str(), -1);
+    mg_response_header_send(conn);
+    if (req->request_method == nullptr || std::strcmp(req->request_method, "HEAD") != 0) {
+      mg_write(conn, kBody, sizeof kBody - 1);
+    }
+    return 401;
+  }
   std::string uri = req->local_uri != nullptr ? req->local_uri : "/";
   std::string method = req->request_method != nullptr ? req->request_method : "GET";
   if (method != "GET" && method != "HEAD") {
-    SendResponse(conn, 405, "text/plain; charset=utf-8", "method not allowed\n");
+    Send(conn, 405, "text/plain; charset=utf-8", "method not allowed\n");
     return 405;
   }
   if (uri == "/metrics") {
-    std::string body;
-    body.reserve(1 << 16);
-    handlers_.metrics(&body);
-    if (AcceptsGzip(mg_get_header(conn, "Accept-Encoding"))) {
-      std::string gz = Gzip(body);
-      if (!gz.empty()) {
-        SendResponse(conn, 200, kMetricsContentType, gz, "gzip");
-        return 200;
-      }
-    }
-    SendResponse(conn, 200, kMetricsContentType, body);
+    ServeMetrics(conn);
     return 200;
   }
   if (uri == "/healthz") {
-    SendResponse(conn, 200, "text/plain; charset=utf-8", "ok\n");
+    Send(conn, 200, "text/plain; charset=utf-8", "ok\n");
     return 200;
   }
   if (uri == "/readyz") {
     std::vector<std::string> missing = handlers_.unsynced();
     if (missing.empty()) {
-      SendResponse(conn, 200, "text/plain; charset=utf-8", "ok\n");
+      Send(conn, 200, "text/plain; charset=utf-8", "ok\n");
       return 200;
     }
     std::string body = "not ready: initial list not complete for:";
     for (const auto& m : missing) body += " " + m;
     body += "\n";
-    SendResponse(conn, 503, "text/plain; charset=utf-8", body);
+    Send(conn, 503, "text/plain; charset=utf-8", body);
     return 503;
   }
   if (uri == "/") {
-    SendResponse(conn, 200, "text/html; charset=utf-8", kLandingPage);
+    Send(conn, 200, "text/html; charset=utf-8", kLandingPage);
     return 200;
   }
-  SendResponse(conn, 404, "text/plain; charset=utf-8", "not found; see / for the endpoints\n");
+  Send(conn, 404, "text/plain; charset=utf-8", "not found; see / for the endpoints\n");
   return 404;
 }
 

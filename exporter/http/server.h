@@ -1,10 +1,18 @@
 // The exporter's HTTP front door: /metrics (text format 0.0.4, gzip when asked), /healthz,
-// /readyz and a landing page, served by civetweb.
+// /readyz and a landing page, served by civetweb. Optionally locked down by a web config file
+// (TLS, client certificates, basic auth); always bounded so that slow or hostile clients cannot
+// take every thread: request deadlines, a header size limit and a cap on concurrent renders.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
+
+#include "http/basic_auth.h"
+#include "http/web_config.h"
 
 struct mg_context;
 struct mg_connection;
@@ -20,8 +28,22 @@ struct Handlers {
 
 struct ServerOptions {
   std::string listen_address = ":9981";  // HOST:PORT, :PORT or [IPv6]:PORT; port 0 picks one
-  int threads = 4;                       // concurrent requests served at once
+  // Connections served at once; a connection holds its thread until it is closed.
+  int threads = 8;
+  // Deadline for reading a request (headers included) and for each write of the response: a
+  // client that sends or reads slowly loses its connection instead of keeping a thread.
   int request_timeout_ms = 10000;
+  // How long an idle keep-alive connection may keep its thread waiting for the next request.
+  int keep_alive_timeout_ms = 5000;
+  // Larger request heads (request line + headers) are refused.
+  int max_request_header_bytes = 8192;
+  // /metrics renders at once; a scrape beyond that waits up to scrape_wait_ms, then gets 503.
+  int max_concurrent_scrapes = 2;
+  int scrape_wait_ms = 5000;
+  // exporter-toolkit web config file (TLS, client certificates, basic auth), read by Start().
+  // Empty: `web` is used as is (default: plain HTTP, no authentication).
+  std::string web_config_file;
+  WebConfig web;
 };
 
 // Splits HOST:PORT into civetweb's listening_ports syntax. false + *error when malformed.
@@ -44,15 +66,30 @@ class Server {
   void Stop();
   // The bound port (useful with port 0).
   int port() const { return port_; }
+  bool tls() const { return web_.tls; }
 
  private:
   static int HandleRequest(::mg_connection* conn, void* self);
+  static int InitTls(void* ssl_ctx, void* self);
   int Dispatch(::mg_connection* conn);
+  void Send(::mg_connection* conn, int status, const char* content_type, const std::string& body,
+            const char* content_encoding = nullptr);
+  void ServeMetrics(::mg_connection* conn);
+  bool AcquireScrapeSlot();
+  void ReleaseScrapeSlot();
 
   mg_context* ctx_ = nullptr;
   Handlers handlers_;
   int port_ = 0;
   std::string wake_host_;
+  WebConfig web_;
+  std::unique_ptr<BasicAuthenticator> auth_;
+  std::string tls_error_;  // set by InitTls when civetweb's context cannot be configured
+  int max_scrapes_ = 2;
+  int scrape_wait_ms_ = 5000;
+  std::mutex scrape_mu_;
+  std::condition_variable scrape_cv_;
+  int active_scrapes_ = 0;
 };
 
 }  // namespace batchwatch::http

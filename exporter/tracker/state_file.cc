@@ -154,8 +154,8 @@ bool Tracker::SaveState(const std::string& path, std::string* error) const {
                         {"counts", RunsToJson(g.runs, m.reasons)}});
     }
     json counted = json::array();
-    for (const auto& j : m.jobs) {
-      if (j.live && j.counted) counted.push_back({{"uid", j.uid}, {"deleted_at", 0}});
+    for (const auto& [uid, index] : m.job_index) {
+      if (m.jobs[index].counted) counted.push_back({{"uid", uid}, {"deleted_at", 0}});
     }
     for (const auto& [uid, deleted_at] : m.counted_gone) {
       counted.push_back({{"uid", uid}, {"deleted_at", deleted_at}});

@@ -140,7 +140,7 @@ uint32_t Tracker::Impl::ReasonId(std::string_view reason) {
 
 void Tracker::Impl::UpsertSpan(CronJobRecord& r, const JobRecord& jr, const kube::Job& job,
                                UnixSeconds now) {
-  size_t h = std::hash<std::string>{}(jr.uid);
+  size_t h = std::hash<std::string>{}(job.uid);
   RunSpan* span = nullptr;
   for (auto& s : r.spans) {
     if (s.uid_hash == h) span = &s;
@@ -238,7 +238,6 @@ void Tracker::Impl::UpsertJob(const kube::Job& job, UnixSeconds now) {
     JobRecord& jr = jobs[ji];
     jr = JobRecord{};
     jr.live = true;
-    jr.uid = job.uid;
     jr.name = job.name;
     jr.ns = strings.Intern(job.namespace_);
     jr.creation = job.creation_time;
@@ -323,7 +322,7 @@ void Tracker::Impl::DeleteJob(const kube::Job& job, UnixSeconds now) {
       CronJobRecord& r = cronjobs[jr.owner];
       if (r.exists && job.owner_cronjob_uid == r.slot_uid &&
           r.policy == kube::ConcurrencyPolicy::kReplace) {
-        size_t h = std::hash<std::string>{}(jr.uid);
+        size_t h = std::hash<std::string>{}(job.uid);
         bool newer = std::any_of(r.spans.begin(), r.spans.end(), [&](const RunSpan& s) {
           return s.uid_hash != h && s.creation >= jr.creation &&
                  (s.slot == kDawn || jr.slot == kDawn || s.slot > jr.slot);
@@ -338,17 +337,17 @@ void Tracker::Impl::DeleteJob(const kube::Job& job, UnixSeconds now) {
   }
   if (jr.has_cronjob) {
     CronJobRecord& r = cronjobs[jr.owner];
-    size_t h = std::hash<std::string>{}(jr.uid);
+    size_t h = std::hash<std::string>{}(job.uid);
     for (auto& s : r.spans) {
       if (s.uid_hash == h && s.end == kNever) s.end = now;
     }
     if (jr.active_counted) --r.active_jobs;
     if (--r.job_refs == 0 && !r.exists && r.deleted_at == 0) r.deleted_at = now;
   }
-  counted_gone[jr.uid] = now;
+  counted_gone[job.uid] = now;
   bool has_cronjob = jr.has_cronjob;
   uint32_t owner = jr.owner;
-  job_index.erase(jr.uid);
+  job_index.erase(job.uid);
   jr = JobRecord{};
   free_jobs.push_back(ji);
   if (has_cronjob) {

@@ -201,8 +201,7 @@ struct JobRecord {
   bool finished = false;
   bool has_cronjob = false;
   uint32_t ns = 0;
-  uint32_t owner = 0;  // CronJob record index or group record index
-  std::string uid;
+  uint32_t owner = 0;  // CronJob record index or group record index (uid: key of job_index)
   std::string name;
   UnixSeconds creation = 0;
   UnixSeconds slot = kDawn;
