@@ -1,21 +1,21 @@
 #include "http/server.h"
 
 #include <civetweb.h>
-#include <zlib.h>
-
 #include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <atomic>
 #include <cctype>
 #include <chrono>
-#include <thread>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <thread>
 
+#include "http/openssl3_compat.h"
 #include "http/tls_context.h"
 #include "log/log.h"
 
@@ -86,9 +86,18 @@ bool InitCivetweb(bool tls, std::string* error) {
     g_civetweb_initialized = true;
   }
   if (tls && !g_civetweb_tls) {
+    // civetweb 1.15 returns 0 from the call that loads OpenSSL even when loading worked; a
+    // second call reports the real state (and retries the load when it failed).
+    std::string why;
+    if (!RouteCivetwebOpenSslLookups(&why)) {
+      *error = "TLS is not available: cannot adapt civetweb to OpenSSL 3: " + why;
+      return false;
+    }
+    mg_init_library(MG_FEATURES_TLS);
     if ((mg_init_library(MG_FEATURES_TLS) & MG_FEATURES_TLS) == 0) {
-      *error = "TLS is not available: civetweb could not load OpenSSL (libssl.so and "
-               "libcrypto.so must be loadable)";
+      *error =
+          "TLS is not available: civetweb could not load OpenSSL (libssl.so and "
+          "libcrypto.so must be loadable)";
       return false;
     }
     g_civetweb_tls = true;
@@ -120,8 +129,8 @@ bool ToCivetwebListen(const std::string& address, std::string* out, std::string*
   }
   std::string host = address.substr(0, colon);
   std::string port = address.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoi(port) > 65535) {
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535) {
     *error = "listen address \"" + address + "\": port must be a number from 0 to 65535";
     return false;
   }
@@ -320,8 +329,7 @@ void Server::ServeMetrics(mg_connection* conn) {
   if (!AcquireScrapeSlot()) {
     BW_LOG_WARN("scrape refused: too many concurrent scrapes",
                 {{"max_concurrent_scrapes", std::to_string(max_scrapes_)}});
-    Send(conn, 503, "text/plain; charset=utf-8",
-         "too many concurrent scrapes; retry later\n");
+    Send(conn, 503, "text/plain; charset=utf-8", "too many concurrent scrapes; retry later\n");
     return;
   }
   std::string body;
