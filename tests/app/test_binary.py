@@ -59,7 +59,8 @@ class Exporter:
         self.port = None
         deadline = time.time() + 20
         while time.time() < deadline and self.proc.poll() is None:
-            m = re.search(r"msg=listening .*port=(\d+)", self.text())
+            m = (re.search(r"msg=listening .*port=(\d+)", self.text()) or
+                 re.search(r'"msg":"listening".*"port":"(\d+)"', self.text()))
             if m:
                 self.port = int(m.group(1))
                 break
