@@ -150,6 +150,7 @@ int Main(int argc, char** argv) {
   handlers.unsynced = [&watcher]() { return watcher.Unsynced(); };
   http::ServerOptions server_options;
   server_options.listen_address = flags.listen_address;
+  server_options.web_config_file = flags.web_config_file;
   http::Server server;
   if (!server.Start(server_options, handlers, &error)) {
     BW_LOG_ERROR("cannot start the HTTP server", {{"err", error}});

@@ -53,6 +53,10 @@ const std::vector<FlagSpec>& Specs() {
       {"listen-address", "HOST:PORT", Kind::kString,
        "where to serve /metrics, /healthz, /readyz (default :9981; port 0 picks a free port).",
        [](Flags* f) -> void* { return &f->listen_address; }},
+      {"web-config-file", "PATH", Kind::kString,
+       "exporter-toolkit web config (YAML): TLS, client certificates, basic auth for every "
+       "endpoint; see docs/web.md (default: plain HTTP, no authentication).",
+       [](Flags* f) -> void* { return &f->web_config_file; }},
       {"namespaces", "a,b", Kind::kList,
        "watch only these namespaces, one watch each (default: all namespaces).",
        [](Flags* f) -> void* { return &f->namespaces; }},

@@ -23,6 +23,7 @@ struct Flags {
   std::string job_gauges = "unfinished";
   // Serving and state.
   std::string listen_address = ":9981";
+  std::string web_config_file;
   std::string state_file;
   int state_save_interval_seconds = 60;
   // Logging.
