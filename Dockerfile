@@ -22,13 +22,17 @@ RUN apt-get update \
       tzdata \
       libcctz2 \
       libcivetweb1 \
+      libcrypt1 \
       libcurl4 \
       libprometheus-cpp-core1.0 \
       libssl3 \
       libstdc++6 \
       libyaml-cpp0.7 \
       zlib1g \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* \
+ && for f in /usr/lib/*/libssl.so.3 /usr/lib/*/libcrypto.so.3; do ln -s "${f##*/}" "${f%.3}"; done
+# civetweb loads OpenSSL at run time by the unversioned names (only libssl-dev provides them):
+# the links above make --web-config-file TLS work without the -dev package.
 COPY --from=build /build/exporter/app/batchwatch /usr/local/bin/batchwatch
 # The state file lives on a volume so the root filesystem can stay read-only.
 RUN mkdir -p /var/lib/batchwatch && chown 65532:65532 /var/lib/batchwatch
