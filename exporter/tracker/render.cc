@@ -2,6 +2,7 @@
 // Every record keeps its lines pre-rendered per family; a scrape writes each family's header
 // once and concatenates the records' segments, so all series of a family stay contiguous.
 #include <algorithm>
+#include <cstring>
 
 #include "tracker/tracker_state.h"
 
@@ -130,16 +131,52 @@ void RenderDurations(std::string* t, const char* name, const std::string& labels
   }
 }
 
+// Writes every family's header and its segment of every record straight into the already
+// sized output. Family sizes come first (from the offsets, stored inline in the records), then
+// one pass over the records copies each segment to its family's cursor: each record's text is
+// read once per scrape instead of once per family (cache misses dominate at 1M series).
 template <size_t N, size_t F>
-void AppendFamilies(std::string* out, const Family (&families)[F],
+char* WriteFamilies(char* p, const std::string (&headers)[F],
                     const std::vector<const RenderedText<N>*>& texts) {
+  std::array<size_t, F> sizes{};
+  for (const auto* t : texts) {
+    for (size_t f = 0; f < F; ++f) sizes[f] += t->offsets[f + 1] - t->offsets[f];
+  }
+  std::array<char*, F> cursor;
   for (size_t f = 0; f < F; ++f) {
-    AppendHeader(out, families[f].name, families[f].help, families[f].type);
-    for (const auto* t : texts) {
-      out->append(t->text, t->offsets[f], t->offsets[f + 1] - t->offsets[f]);
+    std::memcpy(p, headers[f].data(), headers[f].size());
+    p += headers[f].size();
+    cursor[f] = p;
+    p += sizes[f];
+  }
+  for (const auto* t : texts) {
+    const char* text = t->text.data();
+    for (size_t f = 0; f < F; ++f) {
+      const uint32_t begin = t->offsets[f], len = t->offsets[f + 1] - begin;
+      std::memcpy(cursor[f], text + begin, len);
+      cursor[f] += len;
     }
   }
+  return p;
 }
+
+template <size_t F>
+size_t Headers(const Family (&families)[F], std::string (&out)[F]) {
+  size_t total = 0;
+  for (size_t f = 0; f < F; ++f) {
+    AppendHeader(&out[f], families[f].name, families[f].help, families[f].type);
+    total += out[f].size();
+  }
+  return total;
+}
+
+struct AllHeaders {
+  std::string cj[kCjFamilyCount], gr[kGroupFamilyCount], jb[kJobFamilyCount];
+  size_t size = 0;
+  AllHeaders() {
+    size = Headers(kCronJobFamilies, cj) + Headers(kGroupFamilies, gr) + Headers(kJobFamilies, jb);
+  }
+};
 
 }  // namespace
 
@@ -294,7 +331,7 @@ void Tracker::Impl::Append(std::string* out) const {
   std::vector<const RenderedText<kCjFamilyCount>*> cj;
   std::vector<const RenderedText<kGroupFamilyCount>*> gr;
   std::vector<const RenderedText<kJobFamilyCount>*> jb;
-  size_t total = 4096;
+  size_t total = 0;
   cj.reserve(cronjobs.size());
   for (const auto& r : cronjobs) {
     if (r.live && !r.rendered.text.empty()) {
@@ -316,10 +353,15 @@ void Tracker::Impl::Append(std::string* out) const {
       total += j.rendered.text.size();
     }
   }
-  out->reserve(out->size() + total);
-  AppendFamilies(out, kCronJobFamilies, cj);
-  AppendFamilies(out, kGroupFamilies, gr);
-  AppendFamilies(out, kJobFamilies, jb);
+  static const AllHeaders headers;
+  total += headers.size;
+  const size_t start = out->size();
+  out->resize(start + total);
+  char* p = out->data() + start;
+  p = WriteFamilies(p, headers.cj, cj);
+  p = WriteFamilies(p, headers.gr, gr);
+  p = WriteFamilies(p, headers.jb, jb);
+  out->resize(static_cast<size_t>(p - out->data()));
 }
 
 }  // namespace batchwatch::tracker

@@ -1,0 +1,54 @@
+// Realistic objects for the benchmarks: CronJobs in a few hundred namespaces and their Jobs,
+// as compact structs and as the watch lines the API server sends for them.
+#pragma once
+
+#include <string>
+
+#include "kube/objects.h"
+
+namespace batchwatch::bench {
+
+inline constexpr kube::UnixSeconds kNow = 1711622400;  // 2024-03-28T10:40:00Z
+
+inline std::string Namespace(int i) { return "team-" + std::to_string(i % 300); }
+
+inline kube::CronJob MakeCronJob(int i) {
+  kube::CronJob c;
+  c.uid = "1b2c3d4e-0000-4000-8000-" + std::to_string(100000000000 + i);
+  c.namespace_ = Namespace(i);
+  c.name = "report-" + std::to_string(i);
+  c.resource_version = std::to_string(1000 + i);
+  c.creation_time = kNow - 86400;
+  static const char* kSchedules[] = {"*/5 * * * *", "0 * * * *", "30 2 * * *", "*/15 9-17 * * 1-5"};
+  c.schedule = kSchedules[i % 4];
+  if (i % 3 == 0) c.time_zone = "Europe/Berlin";
+  c.concurrency_policy = i % 2 ? kube::ConcurrencyPolicy::kForbid : kube::ConcurrencyPolicy::kAllow;
+  c.last_schedule_time = kNow - 300;
+  return c;
+}
+
+// Job `k` of CronJob `i`, running (unfinished) unless `end` is set.
+inline kube::Job MakeJob(int i, int k, bool succeeded = false) {
+  kube::Job j;
+  j.uid = "8d0c1a2e-5f43-4c5e-9b8a-" + std::to_string(i) + "-" + std::to_string(k);
+  j.namespace_ = Namespace(i);
+  j.name = "report-" + std::to_string(i) + "-" + std::to_string(28000000 + k);
+  j.resource_version = std::to_string(100000 + k * 2 + (succeeded ? 1 : 0));
+  j.creation_time = kNow - 600 + k;
+  j.owner_cronjob_name = "report-" + std::to_string(i);
+  j.owner_cronjob_uid = "1b2c3d4e-0000-4000-8000-" + std::to_string(100000000000 + i);
+  j.scheduled_timestamp = j.creation_time;
+  j.start_time = j.creation_time + 1;
+  j.active = succeeded ? 0 : 1;
+  j.active_deadline_seconds = 3600;
+  if (succeeded) {
+    j.succeeded = 1;
+    j.completion_time = j.creation_time + 42;
+    j.outcome = kube::JobOutcome::kSucceeded;
+    j.terminal_reason = "CompletionsReached";
+    j.end_time = j.completion_time;
+  }
+  return j;
+}
+
+}  // namespace batchwatch::bench
