@@ -4,6 +4,7 @@
 //   BM_WatchPipeline   decode + store + tracker, events/s and MB/s of watch lines
 //   BM_StoreTracker    the same events pre-decoded: store + tracker only
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -234,6 +235,46 @@ void BM_StoreTracker(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(events.lines.size()));
 }
 BENCHMARK(BM_StoreTracker)->Unit(benchmark::kMillisecond);
+
+// Heap held per Job (malloc's in-use bytes before and after adding 100k running Jobs), for the
+// Tracker alone and for the ObjectStore feeding it; the Tracker's figure is also given without
+// the rendered text. Reported as counters; the timing is meaningless.
+void BM_BytesPerJob(benchmark::State& state) {
+  constexpr int kJobs = 100000;
+  for (auto _ : state) {
+    bt::TrackerOptions opts;
+    opts.clock = [] { return bb::kNow; };
+    auto tracker = std::make_unique<bt::Tracker>(opts);
+    for (int i = 0; i < kCronJobs; ++i) tracker->OnCronJobUpsert(nullptr, bb::MakeCronJob(i));
+    std::vector<bk::Job> jobs;
+    jobs.reserve(kJobs);
+    for (int k = 0; k < kJobs; ++k) jobs.push_back(bb::MakeJob(k % kCronJobs, k / kCronJobs));
+    size_t before = mallinfo2().uordblks;
+    for (const auto& j : jobs) tracker->OnJobUpsert(nullptr, j);
+    size_t tracker_bytes = mallinfo2().uordblks - before;
+    std::string text;
+    tracker->AppendMetrics(&text);
+    std::string cronjob_only;
+    {
+      bt::Tracker empty(opts);
+      for (int i = 0; i < kCronJobs; ++i) empty.OnCronJobUpsert(nullptr, bb::MakeCronJob(i));
+      empty.AppendMetrics(&cronjob_only);
+    }
+    before = mallinfo2().uordblks;
+    {
+      bk::ObjectStore store(nullptr);
+      for (const auto& j : jobs) store.Upsert(j);
+      state.counters["store_bytes_per_job"] =
+          static_cast<double>(mallinfo2().uordblks - before) / kJobs;
+    }
+    state.counters["tracker_bytes_per_job"] = static_cast<double>(tracker_bytes) / kJobs;
+    // Rendered text is kept per Job with its allocation rounded up; count it as its length.
+    state.counters["rendered_bytes_per_job"] =
+        static_cast<double>(text.size() - cronjob_only.size()) / kJobs;
+    state.counters["job_struct_bytes"] = sizeof(bk::Job);
+  }
+}
+BENCHMARK(BM_BytesPerJob)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
