@@ -30,7 +30,10 @@ def main():
     sim.start()
     rules = os.path.join(ROOT, "alerts", "batchwatch.rules.yml")
     with stack.ProcessGroup() as group:
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        # Ctrl-C and SIGTERM both end the demo through the `finally` below, even when started
+        # from a shell that ignores SIGINT in background jobs.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         group.start("batchwatch", [args.batchwatch, "--apiserver", server.url,
                                    "--listen-address", args.listen_address] + extra)
         host, port = args.listen_address.rsplit(":", 1)
