@@ -1,13 +1,13 @@
 // libFuzzer target: any bytes as a schedule. Parsing must never crash; a parsed schedule's Next()
 // (fast path and reference walk) must agree and stay strictly after t, in several zones, and the
 // controller math must not crash either.
+#include <cctz/time_zone.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
-
-#include <cctz/time_zone.h>
 
 #include "cron/controller.h"
 #include "cron/schedule.h"
@@ -48,3 +48,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   batchwatch::cron::MostRecentUnmetSlot(*s, zones[0], 1700000000, 1730000000, 3600, 1730611800);
   return 0;
 }
+
+// UndefinedBehaviorSanitizer findings are crashes too (the libraries are built recoverable).
+extern "C" const char* __ubsan_default_options() { return "halt_on_error=1:print_stacktrace=1"; }

@@ -386,7 +386,11 @@ bool LoadKubeconfig(const KubeconfigSelection& sel, Connection* out, std::string
       for (const auto& item : list) {
         std::string name = Str(item, "name");
         if (name.empty() || into->count(name)) continue;
-        (*into)[name] = Named{item[inner], base};
+        // An entry without its body (a typo such as "cluser:") is kept as a null node: looking
+        // it up reports what is missing. Never assign yaml-cpp's invalid node (it throws).
+        YAML::Node body;
+        if (item[inner]) body = item[inner];
+        into->emplace(name, Named{body, base});
       }
       return true;
     };
@@ -496,7 +500,13 @@ bool LoadKubeconfig(const KubeconfigSelection& sel, Connection* out, std::string
           return false;
         }
         if (ex["args"] && ex["args"].IsSequence()) {
-          for (const auto& a : ex["args"]) cfg.args.push_back(a.as<std::string>());
+          for (const auto& a : ex["args"]) {
+            if (!a.IsScalar()) {
+              *error = uw + " exec plugin args must be strings";
+              return false;
+            }
+            cfg.args.push_back(a.Scalar());
+          }
         }
         if (ex["env"] && ex["env"].IsSequence()) {
           for (const auto& e : ex["env"]) cfg.env.emplace_back(Str(e, "name"), Str(e, "value"));

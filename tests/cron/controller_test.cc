@@ -226,5 +226,32 @@ TEST(FormatRfc3339, UsesTheZoneOffset) {
   EXPECT_EQ(FormatRfc3339(0, Zone("UTC")), "1970-01-01T00:00:00+00:00");
 }
 
+// Fuzz-found (fuzz/corpus/watch_stream/regress_*): times after 2262 overflowed a nanosecond
+// time_point (signed overflow, undefined behaviour) while parsing and formatting.
+TEST(Rfc3339, WholeSecondsOverTheFullKubernetesRange) {
+  struct Case {
+    const char* text;
+    std::optional<UnixSeconds> want;
+  };
+  Case cases[] = {
+      {"9999-12-31T23:59:59Z", 253402300799},
+      {"2262-04-12T00:00:00Z", 9223372800},
+      {"0001-01-01T00:00:00Z", -62135596800},
+      {"2024-01-01T00:00:00.999Z", 1704067200},  // fractions floor
+      {"1969-12-31T23:59:59.5Z", -1},
+      {"2024-01-01T01:00:00+01:00", 1704067200},
+      {"2024-01-01t00:00:00z", 1704067200},
+      {"20240-01-01T00:00:00Z", std::nullopt},
+      {"2024-01-01", std::nullopt},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(ParseRfc3339(c.text), c.want) << c.text;
+    if (c.want && *c.want >= -1) {  // cctz writes years before 1000 unpadded
+      EXPECT_EQ(ParseRfc3339(FormatRfc3339(*c.want, Zone("UTC"))), c.want) << c.text;
+    }
+  }
+  EXPECT_EQ(FormatRfc3339(253402300799, Zone("UTC")), "9999-12-31T23:59:59+00:00");
+}
+
 }  // namespace
 }  // namespace batchwatch::cron

@@ -152,6 +152,11 @@ TEST(LoadKubeconfig, Table) {
        "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
        "      command: /nonexistent/plugin",
        "", false, "cannot run exec credential plugin", ""},
+      // Fuzz-found (fuzz/corpus/kubeconfig/regress_*): used to throw out of LoadKubeconfig.
+      {"exec args not strings", "",
+       "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+       "      command: ./plugin.sh\n      args: [{a: b}]",
+       "", false, "exec plugin args must be strings", ""},
       {"exec old api", "",
        "    exec:\n      apiVersion: client.authentication.k8s.io/v1alpha1\n"
        "      command: ./plugin.sh",
@@ -200,6 +205,42 @@ TEST(LoadKubeconfig, FirstFileWinsAndMissingFilesInListAreSkipped) {
   Write(d + "/kc-bad", "clusters: [\n");
   EXPECT_FALSE(LoadKubeconfig({{d + "/kc-bad"}, ""}, &conn, &error));
   EXPECT_NE(error.find("not valid YAML"), std::string::npos) << error;
+}
+
+// Fuzz-found (fuzz/corpus/kubeconfig/regress_*): an entry whose body key is missing or
+// misspelt made yaml-cpp throw InvalidNode out of LoadKubeconfig, killing batchwatch.
+TEST(LoadKubeconfig, EntriesWithoutTheirBodyAreErrorsNotCrashes) {
+  struct Case {
+    const char* name;
+    std::string text;
+    std::string error_part;
+  };
+  const std::string context = "current-context: a\ncontexts:\n- name: a\n";
+  Case cases[] = {
+      {"cluster body misspelt",
+       context + "  context: {cluster: c}\nclusters:\n- name: c\n  cluser: {server: 'http://h'}\n",
+       "cluster \"c\" in kubeconfig has no server"},
+      {"context body missing", context + "clusters:\n- name: c\n  cluster: {server: 'http://h'}\n",
+       "cluster \"\" of context \"a\" not found"},
+      {"user body missing",
+       context + "  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: "
+                 "{server: 'http://h'}\nusers:\n- name: u\n",
+       ""},
+  };
+  std::string d = Dir();
+  for (const auto& c : cases) {
+    Write(d + "/kc-body", c.text);
+    Connection conn;
+    std::string error;
+    bool ok = LoadKubeconfig({{d + "/kc-body"}, ""}, &conn, &error);
+    if (c.error_part.empty()) {
+      EXPECT_TRUE(ok) << c.name << ": " << error;  // a user without settings: no credentials
+      EXPECT_EQ(conn.token, nullptr) << c.name;
+    } else {
+      EXPECT_FALSE(ok) << c.name;
+      EXPECT_NE(error.find(c.error_part), std::string::npos) << c.name << ": " << error;
+    }
+  }
 }
 
 TEST(ResolveConnection, ModesAndErrors) {
