@@ -95,6 +95,7 @@ if [ "${BATCHWATCH_SKIP_FUZZ:-0}" != 1 ] && ls fuzz/fuzz_*.cc >/dev/null 2>&1; t
 fi
 
 echo
+echo "test suite took $((SECONDS / 60))m$((SECONDS % 60))s"
 if [ ${#failures[@]} -gt 0 ]; then
   echo "FAILED:"
   for f in "${failures[@]}"; do echo "  $f"; done

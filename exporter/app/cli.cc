@@ -121,7 +121,7 @@ int Main(int argc, char** argv) {
     if (!tracker.LoadState(flags.state_file, &message)) {
       BW_LOG_WARN("state file not used; starting fresh", {{"path", flags.state_file}, {"why", message}});
     } else if (!message.empty()) {
-      BW_LOG_INFO("state file loaded", {{"path", flags.state_file}, {"detail", message}});
+      BW_LOG_INFO("state file", {{"path", flags.state_file}, {"detail", message}});
     }
   }
 
