@@ -169,6 +169,14 @@ class ServingTest(unittest.TestCase):
                 self.assertIn('batchwatch_build_info{', text)
                 self.assertIn('batchwatch_synced{resource="jobs"} 1', text)
                 self.assertIn('batchwatch_cronjob_info{', text)
+                for family in ("batchwatch_synced", "batchwatch_watch_events_total",
+                               "batchwatch_watch_restarts_total", "batchwatch_api_requests_total",
+                               "batchwatch_last_event_timestamp_seconds",
+                               "batchwatch_tracked_objects", "batchwatch_decode_errors_total"):
+                    self.assertIn("# TYPE " + family + " ", text)
+                check = subprocess.run(["promtool", "check", "metrics"], input=body,
+                                       capture_output=True)
+                self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
                 status, headers, body = http_get(exp.url("/metrics"), {"Accept-Encoding": "gzip"})
                 self.assertEqual(headers.get("Content-Encoding"), "gzip")
                 status, _, body = http_get(exp.url("/"))
