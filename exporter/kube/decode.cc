@@ -1,6 +1,11 @@
 #include "kube/decode.h"
 
+#include <algorithm>
+#include <clocale>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "cron/controller.h"
@@ -10,8 +15,8 @@ namespace {
 
 using nlohmann::json;
 
-// A SAX decoder: nlohmann's tokenizer reports keys and values, and this handler tracks where
-// it is (a small stack of the containers batchwatch reads) and fills the compact structs
+// A SAX decoder: a tokenizer (JsonReader below) reports keys and values, and this handler tracks
+// where it is (a small stack of the containers batchwatch reads) and fills the compact structs
 // directly. Subtrees it never reads (pod templates, managedFields, selectors, ...) are
 // tokenised and dropped without building anything, so decoding allocates little more than
 // the strings it keeps. This replaced a DOM decoder that was 3-4 times slower (see
@@ -311,6 +316,10 @@ class SaxDecoder {
     root_bad = true;
     return false;
   }
+  // For JsonReader.
+  void SyntaxError() { root_bad = true; }
+  // The container just opened is skipped: the reader validates it without reporting it.
+  bool skipping() const { return skip_ > 0; }
 
  private:
   static bool IsArray(Ctx c) {
@@ -938,8 +947,356 @@ void SaxDecoder::FinishListItem() {
   if (!error.empty()) BadItem(error);
 }
 
+// How JsonReader treats each byte inside a string.
+enum class Char : uint8_t { kPlain, kQuote, kEscape, kControl, kUtf8 };
+struct CharTable {
+  Char c[256];
+  constexpr CharTable() : c() {
+    for (int i = 0; i < 256; ++i) {
+      c[i] = i < 0x20    ? Char::kControl
+             : i == '"'  ? Char::kQuote
+             : i == '\\' ? Char::kEscape
+             : i >= 0x80 ? Char::kUtf8
+                         : Char::kPlain;
+    }
+  }
+};
+constexpr CharTable kChars{};
+
+// A strict JSON reader (RFC 8259, with nlohmann's rules: UTF-8 checked in strings, surrogate
+// pairs checked in \u escapes, a leading UTF-8 BOM allowed, integers that overflow become
+// floats, a float that overflows is an error) driving the SaxDecoder. It exists because most
+// bytes of an API object are in subtrees the decoder never reads (managedFields, the pod
+// template): when the decoder opens a container it skips, the reader validates that subtree
+// without unescaping a string or calling the decoder, which nlohmann's lexer cannot do (it
+// copies every string into its token buffer). Iterative, so nesting depth costs no stack.
+class JsonReader {
+ public:
+  explicit JsonReader(std::string_view text)
+      : p_(reinterpret_cast<const unsigned char*>(text.data())), end_(p_ + text.size()) {}
+
+  // false when the text is not one JSON value or the decoder stopped; syntax errors call
+  // d->SyntaxError().
+  bool Parse(SaxDecoder* d) {
+    if (end_ - p_ >= 3 && p_[0] == 0xEF && p_[1] == 0xBB && p_[2] == 0xBF) p_ += 3;
+    const bool ok = Run(d);
+    if (!ok && syntax_error_) d->SyntaxError();
+    return ok;
+  }
+
+ private:
+  bool Fail() {
+    syntax_error_ = true;
+    return false;
+  }
+  void SkipSpace() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+  bool Literal(const char* word, size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n || std::memcmp(p_, word, n) != 0) return false;
+    p_ += n;
+    return true;
+  }
+  static int Hex(unsigned char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+  // Four hex digits after "\u"; -1 when malformed.
+  long Hex4() {
+    if (end_ - p_ < 4) return -1;
+    long v = 0;
+    for (int i = 0; i < 4; ++i) {
+      int h = Hex(p_[i]);
+      if (h < 0) return -1;
+      v = v * 16 + h;
+    }
+    p_ += 4;
+    return v;
+  }
+  // One well-formed UTF-8 sequence starting at p_ (a byte >= 0x80); appended to out if set.
+  bool Utf8(std::string* out) {
+    const unsigned char c = *p_;
+    int n;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      n = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (end_ - p_ <= n) return false;
+    if (p_[1] < lo || p_[1] > hi) return false;
+    for (int i = 2; i <= n; ++i) {
+      if (p_[i] < 0x80 || p_[i] > 0xBF) return false;
+    }
+    if (out) out->append(reinterpret_cast<const char*>(p_), static_cast<size_t>(n + 1));
+    p_ += n + 1;
+    return true;
+  }
+  static void AppendCodePoint(std::string* out, long cp) {
+    if (cp < 0x80) {
+      out->push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+  // An escape sequence after the backslash.
+  bool Escape(std::string* out) {
+    if (p_ >= end_) return false;
+    char c;
+    switch (*p_++) {
+      case '"':
+        c = '"';
+        break;
+      case '\\':
+        c = '\\';
+        break;
+      case '/':
+        c = '/';
+        break;
+      case 'b':
+        c = '\b';
+        break;
+      case 'f':
+        c = '\f';
+        break;
+      case 'n':
+        c = '\n';
+        break;
+      case 'r':
+        c = '\r';
+        break;
+      case 't':
+        c = '\t';
+        break;
+      case 'u': {
+        long cp = Hex4();
+        if (cp < 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) return false;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') return false;
+          p_ += 2;
+          long low = Hex4();
+          if (low < 0xDC00 || low > 0xDFFF) return false;
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        }
+        if (out) AppendCodePoint(out, cp);
+        return true;
+      }
+      default:
+        return false;
+    }
+    if (out) out->push_back(c);
+    return true;
+  }
+  // A string after its opening quote; unescaped into *out when out is set.
+  bool String(std::string* out) {
+    for (;;) {
+      const unsigned char* run = p_;
+      while (p_ < end_ && kChars.c[*p_] == Char::kPlain) ++p_;
+      if (out) out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p_ - run));
+      if (p_ >= end_) return false;
+      switch (kChars.c[*p_]) {
+        case Char::kQuote:
+          ++p_;
+          return true;
+        case Char::kEscape:
+          ++p_;
+          if (!Escape(out)) return false;
+          break;
+        case Char::kUtf8:
+          if (!Utf8(out)) return false;
+          break;
+        default:
+          return false;  // a control character
+      }
+    }
+  }
+  static bool Digit(unsigned char c) { return c >= '0' && c <= '9'; }
+  // A number; reported to d unless it is null. Integers that fit are reported as nlohmann
+  // does (unsigned without a minus, else signed); others are floats, which must be finite.
+  bool Number(SaxDecoder* d) {
+    const unsigned char* start = p_;
+    const bool negative = *p_ == '-';
+    if (negative) ++p_;
+    if (p_ >= end_ || !Digit(*p_)) return Fail();
+    uint64_t value = 0;
+    bool overflow = false;
+    if (*p_ == '0') {
+      ++p_;
+    } else {
+      while (p_ < end_ && Digit(*p_)) {
+        const unsigned digit = *p_++ - '0';
+        if (value > (UINT64_MAX - digit) / 10) overflow = true;
+        value = value * 10 + digit;
+      }
+    }
+    bool is_float = false, exponent = false;
+    if (p_ < end_ && *p_ == '.') {
+      ++p_;
+      if (p_ >= end_ || !Digit(*p_)) return Fail();
+      while (p_ < end_ && Digit(*p_)) ++p_;
+      is_float = true;
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (p_ >= end_ || !Digit(*p_)) return Fail();
+      while (p_ < end_ && Digit(*p_)) ++p_;
+      is_float = exponent = true;
+    }
+    if (!is_float && !overflow) {
+      if (!negative) return d == nullptr || d->number_unsigned(value);
+      if (value <= static_cast<uint64_t>(INT64_MAX) + 1) {
+        return d == nullptr || d->number_integer(static_cast<int64_t>(0 - value));
+      }
+    }
+    // Only an exponent or more than 308 integer digits can leave the range of a double.
+    if (exponent || p_ - start > 300) {
+      std::string token(reinterpret_cast<const char*>(start), static_cast<size_t>(p_ - start));
+      const char point = *std::localeconv()->decimal_point;
+      if (point != '.') std::replace(token.begin(), token.end(), '.', point);
+      if (!std::isfinite(std::strtod(token.c_str(), nullptr))) return Fail();
+    }
+    return d == nullptr || d->number_float(0, std::string());
+  }
+
+  // One scalar value at p_ (not a container); reported to d unless it is null.
+  bool Scalar(SaxDecoder* d) {
+    switch (*p_) {
+      case '"': {
+        ++p_;
+        if (d == nullptr) return String(nullptr) || Fail();
+        string_.clear();
+        if (!String(&string_)) return Fail();
+        return d->string(string_);
+      }
+      case 't':
+        if (!Literal("true", 4)) return Fail();
+        return d == nullptr || d->boolean(true);
+      case 'f':
+        if (!Literal("false", 5)) return Fail();
+        return d == nullptr || d->boolean(false);
+      case 'n':
+        if (!Literal("null", 4)) return Fail();
+        return d == nullptr || d->null();
+      default:
+        if (*p_ == '-' || Digit(*p_)) return Number(d);
+        return Fail();
+    }
+  }
+
+  // A key and its colon, inside an object; reported to d unless it is null.
+  bool Key(SaxDecoder* d) {
+    SkipSpace();
+    if (p_ >= end_ || *p_ != '"') return Fail();
+    ++p_;
+    if (d == nullptr) {
+      if (!String(nullptr)) return Fail();
+    } else {
+      string_.clear();
+      if (!String(&string_)) return Fail();
+      if (!d->key(string_)) return false;
+    }
+    SkipSpace();
+    if (p_ >= end_ || *p_ != ':') return Fail();
+    ++p_;
+    return true;
+  }
+
+  bool Run(SaxDecoder* d) {
+    // Open containers: true = object. Containers from index `skip_from` on are skipped
+    // (validated only); the decoder saw the opening of the first of them and will see its
+    // closing.
+    std::vector<bool> open;
+    open.reserve(32);
+    size_t skip_from = SIZE_MAX;
+    for (;;) {
+      // A value.
+      SaxDecoder* sink = open.size() > skip_from ? nullptr : d;
+      SkipSpace();
+      if (p_ >= end_) return Fail();
+      if (*p_ == '{' || *p_ == '[') {
+        const bool object = *p_++ == '{';
+        if (sink != nullptr) {
+          if (!(object ? sink->start_object(0) : sink->start_array(0))) return false;
+          if (sink->skipping()) skip_from = open.size();
+        }
+        open.push_back(object);
+        sink = open.size() > skip_from ? nullptr : d;
+        SkipSpace();
+        if (p_ < end_ && *p_ == (object ? '}' : ']')) {
+          ++p_;
+          // An empty container: closed below.
+        } else {
+          if (object && !Key(sink)) return false;
+          continue;
+        }
+      } else {
+        if (!Scalar(sink)) return false;
+        if (open.empty()) break;
+        // After a value: a comma and the next one, or the end of containers.
+        SkipSpace();
+        if (p_ >= end_) return Fail();
+        if (*p_ == ',') {
+          ++p_;
+          if (open.back() && !Key(sink)) return false;
+          continue;
+        }
+        if (*p_ != (open.back() ? '}' : ']')) return Fail();
+        ++p_;
+      }
+      // The container at open.back() just closed; close more while the next byte says so.
+      for (;;) {
+        const bool object = open.back();
+        open.pop_back();
+        if (open.size() <= skip_from) {
+          if (open.size() == skip_from) skip_from = SIZE_MAX;
+          if (!(object ? d->end_object() : d->end_array())) return false;
+        }
+        if (open.empty()) break;
+        SkipSpace();
+        if (p_ >= end_) return Fail();
+        if (*p_ == ',') {
+          ++p_;
+          if (open.back() && !Key(open.size() > skip_from ? nullptr : d)) return false;
+          break;
+        }
+        if (*p_ != (open.back() ? '}' : ']')) return Fail();
+        ++p_;
+      }
+      if (open.empty()) break;
+    }
+    SkipSpace();
+    return p_ == end_ || Fail();
+  }
+
+  const unsigned char* p_;
+  const unsigned char* const end_;
+  bool syntax_error_ = false;
+  std::string string_;
+};
+
 bool Parse(std::string_view text, SaxDecoder* d) {
-  return json::sax_parse(text.begin(), text.end(), d) && !d->root_bad && d->fatal.empty();
+  return JsonReader(text).Parse(d) && !d->root_bad && d->fatal.empty();
 }
 
 bool DecodeObject(const json& obj, Resource resource, const DecodeOptions& opts, Job* job,
