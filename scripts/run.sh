@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --runtime-only
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBATCHWATCH_TESTS=OFF \
+  -DBATCHWATCH_BENCHMARKS=OFF >/dev/null
 cmake --build build -j "$(nproc)" --target batchwatch
 bin=build/exporter/app/batchwatch
 

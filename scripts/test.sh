@@ -55,7 +55,8 @@ build() {
 }
 
 # 1. Everything, optimised build.
-if build "$root/build" main -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+if build "$root/build" main -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBATCHWATCH_TESTS=ON \
+     -DBATCHWATCH_BENCHMARKS=ON; then
   echo "=== tests"
   run_ctest "$root/build" main -j 2
 fi
