@@ -1,0 +1,162 @@
+// A whole /metrics scrape over HTTP at the scale of issue 7 (100k Jobs, 10k CronJobs: about
+// 300k series, 30 MB): http::Server with the app's handler (Tracker::AppendMetrics followed by
+// the prometheus-cpp self metrics), and a plain-socket client on 127.0.0.1 in the same
+// process that reads the whole response into a reused buffer. Wall time is what a scraper
+// sees (p50/p99 counters); server_cpu_ms is the process CPU minus the client thread's.
+//   bench_scrape [--benchmark_filter=...]   env BW_SCRAPE_CRONJOBS / BW_SCRAPE_JOBS_PER_CRONJOB
+#include <arpa/inet.h>
+#include <benchmark/benchmark.h>
+#include <netinet/in.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "fixtures.h"
+#include "http/server.h"
+#include "tracker/tracker.h"
+
+namespace bb = batchwatch::bench;
+namespace bt = batchwatch::tracker;
+namespace bh = batchwatch::http;
+
+namespace {
+
+int EnvInt(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::atoi(v) : fallback;
+}
+
+struct Exporter {
+  std::unique_ptr<bt::Tracker> tracker;
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  bh::Server server;
+
+  Exporter() {
+    const int cronjobs = EnvInt("BW_SCRAPE_CRONJOBS", 10000);
+    const int jobs_per = EnvInt("BW_SCRAPE_JOBS_PER_CRONJOB", 10);
+    bt::TrackerOptions opts;
+    opts.clock = [] { return bb::kNow; };
+    tracker = std::make_unique<bt::Tracker>(opts);
+    for (int i = 0; i < cronjobs; ++i) tracker->OnCronJobUpsert(nullptr, bb::MakeCronJob(i));
+    for (int i = 0; i < cronjobs; ++i) {
+      // As in scripts/scale.py: one Job in ten running, the others succeeded.
+      for (int k = 0; k < jobs_per; ++k) {
+        tracker->OnJobUpsert(nullptr, bb::MakeJob(i, k, /*succeeded=*/k != 0));
+      }
+    }
+    tracker->OnSynced(batchwatch::kube::Resource::kCronJobs);
+    tracker->OnSynced(batchwatch::kube::Resource::kJobs);
+    tracker->Tick(bb::kNow);
+    prometheus::BuildGauge()
+        .Name("batchwatch_build_info")
+        .Help("h")
+        .Register(*registry)
+        .Add({{"version", "bench"}})
+        .Set(1);
+    bh::Handlers handlers;
+    // The same work as the app's handler (app/cli.cc).
+    handlers.metrics = [this](std::string* out) {
+      prometheus::TextSerializer serializer;
+      std::ostringstream self;
+      serializer.Serialize(self, registry->Collect());
+      out->append(self.str());
+      tracker->AppendMetrics(out);
+    };
+    handlers.unsynced = [] { return std::vector<std::string>(); };
+    bh::ServerOptions so;
+    so.listen_address = "127.0.0.1:0";
+    std::string error;
+    if (!server.Start(so, handlers, &error)) {
+      std::fprintf(stderr, "bench_scrape: cannot start the server: %s\n", error.c_str());
+      std::exit(1);
+    }
+  }
+};
+
+Exporter& TheExporter() {
+  static Exporter e;
+  return e;
+}
+
+// One GET; returns the bytes received (headers included), 0 on failure.
+size_t Get(int port, const char* extra_headers, std::vector<char>* buf) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  size_t total = 0;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    std::string req = std::string("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n") + extra_headers +
+                      "Connection: close\r\n\r\n";
+    if (send(fd, req.data(), req.size(), 0) == static_cast<ssize_t>(req.size())) {
+      for (;;) {
+        ssize_t n = recv(fd, buf->data(), buf->size(), 0);
+        if (n <= 0) break;
+        total += static_cast<size_t>(n);
+      }
+    }
+  }
+  close(fd);
+  return total;
+}
+
+double CpuSeconds(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1,
+                    static_cast<size_t>(p / 100 * static_cast<double>(v.size() - 1) + 0.5))];
+}
+
+// Reports, besides the mean wall time: p50/p99 of the wall time and the server's CPU per
+// scrape (process CPU minus this client thread's CPU).
+void Scrape(benchmark::State& state, const char* headers) {
+  Exporter& e = TheExporter();
+  std::vector<char> buf(1 << 20);
+  std::vector<double> walls;
+  size_t bytes = 0;
+  const double process0 = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
+  const double thread0 = CpuSeconds(CLOCK_THREAD_CPUTIME_ID);
+  for (auto _ : state) {
+    auto t0 = std::chrono::steady_clock::now();
+    bytes = Get(e.server.port(), headers, &buf);
+    walls.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    if (bytes == 0) state.SkipWithError("scrape failed");
+  }
+  const double server_cpu = (CpuSeconds(CLOCK_PROCESS_CPUTIME_ID) - process0) -
+                            (CpuSeconds(CLOCK_THREAD_CPUTIME_ID) - thread0);
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes));
+  state.counters["MiB"] = static_cast<double>(bytes) / (1 << 20);
+  state.counters["p50_ms"] = Percentile(walls, 50);
+  state.counters["p99_ms"] = Percentile(walls, 99);
+  state.counters["server_cpu_ms"] = server_cpu * 1000 / static_cast<double>(walls.size());
+}
+
+void BM_ScrapePlain(benchmark::State& state) { Scrape(state, ""); }
+BENCHMARK(BM_ScrapePlain)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5);
+
+void BM_ScrapeGzip(benchmark::State& state) { Scrape(state, "Accept-Encoding: gzip\r\n"); }
+BENCHMARK(BM_ScrapeGzip)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5);
+
+}  // namespace
+
+BENCHMARK_MAIN();
