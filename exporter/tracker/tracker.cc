@@ -388,6 +388,7 @@ void Tracker::Impl::StartAccounting(CronJobRecord& r, UnixSeconds /*now*/) {
 void Tracker::Impl::UpsertCronJob(const kube::CronJob& cj, UnixSeconds now) {
   uint32_t idx = CronJobIndex(strings.Intern(cj.namespace_), strings.Intern(cj.name));
   CronJobRecord& r = cronjobs[idx];
+  r.memo = ScheduleMemo();  // the schedule walks depend on the object
   bool first = !r.exists || r.uid != cj.uid;
   if (first) {
     if (r.slot_uid != cj.uid) {
@@ -464,6 +465,7 @@ void Tracker::Impl::DeleteCronJob(const kube::CronJob& cj, UnixSeconds now) {
   CronJobRecord& r = cronjobs[it->second];
   if (r.uid != cj.uid) return;  // an older incarnation
   if (cronjobs_synced && jobs_synced) ResolveSlots(r, now);
+  r.memo = ScheduleMemo();
   r.exists = false;
   r.deleted_at = now;
   r.accounting = false;
@@ -570,30 +572,39 @@ void Tracker::Impl::Refresh(uint32_t index, UnixSeconds now) {
   r.lag = 0;
   UnixSeconds wake = kNever;
   if (Schedulable(r)) {
-    auto next = NextSlot(r, now);
-    if (next) {
-      wake = *next;
+    ScheduleMemo& m = r.memo;
+    if (m.now != now) {
+      m.now = now;
+      m.next = NextSlot(r, now);
+      m.after = m.next && !r.suspend ? NextSlot(r, *m.next) : std::nullopt;
+      m.due = r.suspend ? std::nullopt
+                        : cron::MostRecentUnmetSlot(*r.resolved.schedule, r.resolved.zone,
+                                                    r.creation, r.last_schedule, r.sds, now)
+                              .due;
+    }
+    if (m.next) {
+      wake = *m.next;
       if (!r.suspend) {
-        r.next_schedule = next;
-        if (auto after = NextSlot(r, *next)) r.interval = *after - *next;
+        r.next_schedule = m.next;
+        if (m.after) r.interval = *m.after - *m.next;
       }
     }
-    if (!r.suspend) {
-      cron::DueSlot due = cron::MostRecentUnmetSlot(*r.resolved.schedule, r.resolved.zone,
-                                                    r.creation, r.last_schedule, r.sds, now);
-      if (due.due && *due.due <= now && r.evidence.count(*due.due) == 0 &&
-          (!r.accounting || *due.due > r.accounted_until)) {
-        r.lag = now - *due.due;
-      }
+    if (!r.suspend && m.due && *m.due <= now && r.evidence.count(*m.due) == 0 &&
+        (!r.accounting || *m.due > r.accounted_until)) {
+      r.lag = now - *m.due;
     }
     if (r.accounting) {
-      if (auto slot = NextSlot(r, r.accounted_until); slot && *slot <= now) {
+      if (m.accounted_until != r.accounted_until) {
+        m.accounted_until = r.accounted_until;
+        m.pending = NextSlot(r, r.accounted_until);
         MissReason reason;
-        UnixSeconds final_at = FinalAt(r, *slot, &reason);
-        if (r.evidence.count(*slot) > 0) {
+        m.final_at = m.pending ? FinalAt(r, *m.pending, &reason) : kNever;
+      }
+      if (m.pending && *m.pending <= now) {
+        if (r.evidence.count(*m.pending) > 0) {
           wake = now;
-        } else if (final_at != kNever) {
-          wake = std::min(wake, final_at + options.miss_grace_seconds);
+        } else if (m.final_at != kNever) {
+          wake = std::min(wake, m.final_at + options.miss_grace_seconds);
         }
       }
     }

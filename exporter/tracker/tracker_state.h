@@ -131,6 +131,19 @@ struct RenderedText {
   }
 };
 
+// Refresh's schedule walks, remembered: they depend only on the CronJob object (any change to
+// it clears the memo), on now and on accounted_until. Every Job event refreshes its CronJob,
+// often within the same second, and these walks were most of an event's cost.
+struct ScheduleMemo {
+  UnixSeconds now = kNever;              // next, after and due are for this instant
+  std::optional<UnixSeconds> next;       // NextSlot(now)
+  std::optional<UnixSeconds> after;      // NextSlot(next)
+  std::optional<UnixSeconds> due;        // MostRecentUnmetSlot(now).due (not when suspended)
+  UnixSeconds accounted_until = kNever;  // pending and final_at are for this value
+  std::optional<UnixSeconds> pending;    // NextSlot(accounted_until)
+  UnixSeconds final_at = kNever;         // FinalAt(pending)
+};
+
 // One per (namespace, CronJob name): survives Job deletion and CronJob recreation.
 struct CronJobRecord {
   bool live = false;    // slot in Impl::cronjobs is used
@@ -183,6 +196,7 @@ struct CronJobRecord {
 
   UnixSeconds wake_at = kNever;
   bool lagging = false;
+  ScheduleMemo memo;
   RenderedText<kCjFamilyCount> rendered;
 };
 
