@@ -35,8 +35,9 @@ def main():
         print("work folder (kept):", soak.workdir)
         return 1
     for s in soak.samples:
-        print("%-6s +%5.0fs rss=%6d kB threads=%3d fds=%3d" % (
-            s["label"], s["t"] - soak.samples[0]["t"], s["rss_kb"], s["threads"], s["fds"]))
+        print("%-6s +%5.0fs rss=%6d kB threads=%3d fds=%3d jobs=%4d runs=%5d/%5d events=%6d" % (
+            s["label"], s["t"] - soak.samples[0]["t"], s["rss_kb"], s["threads"], s["fds"],
+            s["jobs"], s["runs_seen"], s["runs_true"], s["events"]))
     print(json.dumps(summary, indent=1))
     if args.keep:
         print("work folder:", soak.workdir)
