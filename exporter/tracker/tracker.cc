@@ -505,7 +505,9 @@ UnixSeconds Tracker::Impl::FinalAt(const CronJobRecord& r, UnixSeconds slot,
   *reason = kSuperseded;
   if (r.sds) {
     // The controller starts a slot only while now < slot + startingDeadlineSeconds.
-    UnixSeconds d = slot + std::max<int64_t>(0, *r.sds);
+    // Saturating: startingDeadlineSeconds has no upper bound in the API (fuzz-found overflow).
+    UnixSeconds d;
+    if (__builtin_add_overflow(slot, std::max<int64_t>(0, *r.sds), &d)) d = kNever;
     if (d <= f) {
       f = d;
       *reason = kDeadlineExceeded;
@@ -624,7 +626,8 @@ void Tracker::Impl::Refresh(uint32_t index, UnixSeconds now) {
 void Tracker::Impl::Purge(UnixSeconds now) {
   last_purge = now;
   for (auto it = counted_gone.begin(); it != counted_gone.end();) {
-    if (it->second != 0 && now - it->second > options.counted_uid_retention_seconds) {
+    // Compared as `t < now - retention`: a state file may hold any int64 (fuzz-found overflow).
+    if (it->second != 0 && it->second < now - options.counted_uid_retention_seconds) {
       it = counted_gone.erase(it);
     } else {
       ++it;
@@ -633,7 +636,7 @@ void Tracker::Impl::Purge(UnixSeconds now) {
   for (uint32_t i = 0; i < cronjobs.size(); ++i) {
     CronJobRecord& r = cronjobs[i];
     if (!r.live || r.exists || r.job_refs > 0 || r.deleted_at == 0) continue;
-    if (now - r.deleted_at <= options.deleted_cronjob_retention_seconds) continue;
+    if (r.deleted_at >= now - options.deleted_cronjob_retention_seconds) continue;
     cronjob_index.erase(PairKey(r.ns, r.name));
     r = CronJobRecord{};
     free_cronjobs.push_back(i);

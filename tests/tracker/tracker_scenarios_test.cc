@@ -2,6 +2,8 @@
 // events and the metric values it must produce (shared METRICS.md, SEMANTICS.md).
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "scenario.h"
 
 namespace batchwatch::tracker::testing {
@@ -183,6 +185,20 @@ TEST(Slots, StartingDeadlineExpiringIsDeadlineExceeded) {
   EXPECT_EQ(c.Value(kMissed, Cj("backup", {{"reason", "deadline_exceeded"}})), 1);
   EXPECT_EQ(c.Value(kMissed, Cj("backup", {{"reason", "superseded"}})), 0);
   EXPECT_EQ(c.Value(kLag, Cj("backup")), 0);  // no longer startable
+}
+
+// Fuzz-found (fuzz/corpus/watch_stream/regress_huge_starting_deadline): slot + SDS overflowed.
+// The API puts no upper bound on startingDeadlineSeconds; a huge one is simply no deadline.
+TEST(Slots, HugeStartingDeadlineIsNoDeadline) {
+  Cluster c = EveryFiveMinutes(
+      [](CronJob& cj) { cj.starting_deadline_seconds = std::numeric_limits<int64_t>::max(); });
+  // (The controller emulation reproduces Go's Duration overflow for such a value, so schedule
+  // lag shows nothing due; slot resolution treats the deadline as absent.)
+  c.At(T0 + 1210).Run("backup", T0 + 1200);
+  c.At(T0 + 1400);
+  EXPECT_EQ(c.Value(kMissed, Cj("backup", {{"reason", "superseded"}})), 3);
+  EXPECT_EQ(c.Value(kMissed, Cj("backup", {{"reason", "deadline_exceeded"}})), 0);
+  EXPECT_EQ(c.Value(kDelay, Cj("backup")), 1);
 }
 
 TEST(Slots, ControllerOutageOverThreeSlotsCountsThreeSuperseded) {

@@ -156,6 +156,36 @@ INSTANTIATE_TEST_SUITE_P(
                 "\"reason\":\"\",\"count\":1}]}}]}"}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// Fuzz-found (fuzz/corpus/state_file/regress_*): the retention checks computed now - t, which
+// overflowed for deleted_at = INT64_MIN. Any int64 in the file must load and age out.
+TEST_F(StateFileTest, ExtremeTimesLoadAndAgeOutWithoutOverflow) {
+  const std::string history =
+      "\"counts\":{\"runs\":[{\"trigger\":\"scheduled\",\"result\":\"succeeded\","
+      "\"reason\":\"\",\"count\":2}]},\"start_delay\":{\"buckets\":[0,0,0,0,0,0,0,0,0,0,0,0,0],"
+      "\"sum\":0,\"count\":0},\"missed_deadline_exceeded\":0,\"missed_superseded\":0,"
+      "\"forbid_skipped\":0,\"replaced\":0";
+  Write(
+      "{\"version\":1,\"saved_at\":-9223372036854775808,"
+      "\"counting_since\":9223372036854775807,\"job_groups\":[],\"cronjobs\":["
+      "{\"namespace\":\"ns\",\"name\":\"long-gone\",\"deleted_at\":-9223372036854775808," +
+      history +
+      "},"
+      "{\"namespace\":\"ns\",\"name\":\"far-future\",\"deleted_at\":9223372036854775807," +
+      history +
+      "}],"
+      "\"counted_jobs\":[{\"uid\":\"a\",\"deleted_at\":-9223372036854775808},"
+      "{\"uid\":\"b\",\"deleted_at\":9223372036854775807}]}");
+  Cluster c(T0);
+  std::string message;
+  ASSERT_TRUE(c.tracker().LoadState(path_, &message)) << message;
+  EXPECT_EQ(c.Sum(kRuns, Cj("long-gone")), 2);
+  c.At(T0 + 2 * 3600, 600);  // past the deleted-CronJob retention: purged
+  EXPECT_FALSE(c.Has(kRuns, Cj("long-gone")));
+  EXPECT_EQ(c.Sum(kRuns, Cj("far-future")), 2);
+  std::string error;
+  EXPECT_TRUE(c.tracker().SaveState(path_, &error)) << error;
+}
+
 TEST_F(StateFileTest, SaveIntoMissingDirectoryFailsWithContext) {
   Cluster c(T0);
   std::string error;
