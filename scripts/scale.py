@@ -4,8 +4,9 @@
 Measures, for batchwatch (not the fake server):
   - time from process start to /readyz answering 200 (initial list of both resources done)
   - RSS after sync (VmRSS) and CPU seconds used until then (utime+stime)
-  - /metrics latency p50/p99 over N scrapes, uncompressed and with gzip
-  - CPU per 1,000 watch events/s of steady churn (MODIFIED events of running Jobs)
+  - /metrics latency p50/p99 over N scrapes, uncompressed and with gzip (timed by curl)
+  - CPU without events (Ticks), then CPU per 1,000 watch events/s of steady churn (MODIFIED
+    events of running Jobs), also net of that idle CPU
 The server runs in its own process (this script with --serve) so its CPU is reported apart:
 objects are generated with tests/fakeapi's make_job/make_cronjob and serialised once; list
 pages and watch lines are served from those bytes (the fake API server's own list path
@@ -23,6 +24,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -228,6 +230,21 @@ def get(port, path, headers=None, timeout=60):
         conn.close()
 
 
+def curl_get(port, path, headers=None):
+    """One GET timed by curl itself (time_total: connect to last byte), so the figure is the
+    server's latency and not this script's: reading 30 MB through http.client costs the Python
+    client tens of ms. The body is discarded; returns status, encoding, seconds, bytes."""
+    cmd = ["curl", "-s", "-o", "/dev/null", "-w",
+           "%{http_code} %{time_total} %{size_download} %header{content-encoding}"]
+    for k, v in (headers or {}).items():
+        cmd += ["-H", "%s: %s" % (k, v)]
+    out = subprocess.run(cmd + ["http://127.0.0.1:%d%s" % (port, path)], capture_output=True,
+                         text=True, timeout=60).stdout.split()
+    if len(out) < 3:
+        raise SystemExit("scale: curl failed on %s" % path)
+    return int(out[0]), out[3] if len(out) > 3 else None, float(out[1]), int(out[2])
+
+
 def percentile(values, p):
     v = sorted(values)
     return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
@@ -293,24 +310,35 @@ def measure(args):
         result["metrics_mib"] = round(len(body) / 2**20, 2)
         result["series"] = series
         result["cronjob_info_series"] = text.count("\nbatchwatch_cronjob_info{")
+        result["scrape_client"] = args.client
         for name, headers in (("plain", {}), ("gzip", {"Accept-Encoding": "gzip"})):
             times = []
             size = 0
             cpu0 = cpu_seconds(exporter.pid)
             for _ in range(args.scrapes):
-                s = time.monotonic()
-                status, enc, body = get(port, "/metrics", headers)
-                times.append(time.monotonic() - s)
+                if args.client == "curl":
+                    status, enc, seconds, size = curl_get(port, "/metrics", headers)
+                else:
+                    s = time.monotonic()
+                    status, enc, body = get(port, "/metrics", headers)
+                    seconds, size = time.monotonic() - s, len(body)
+                times.append(seconds)
                 if status != 200 or (name == "gzip") != (enc == "gzip"):
                     raise SystemExit("scale: bad scrape answer %s %s" % (status, enc))
-                size = len(body)
             if name == "gzip":
-                gzip.decompress(body)
+                gzip.decompress(get(port, "/metrics", headers)[2])
             result["scrape_" + name] = {
                 "p50_ms": round(percentile(times, 50) * 1000, 1),
                 "p99_ms": round(percentile(times, 99) * 1000, 1),
                 "bytes": size,
                 "cpu_ms_per_scrape": round((cpu_seconds(exporter.pid) - cpu0) / args.scrapes * 1000, 1)}
+
+        # What batchwatch burns with no events (Ticks: slot resolution, lagging CronJobs), so
+        # the churn figure can be given net of it.
+        cpu0, t_idle = cpu_seconds(exporter.pid), time.monotonic()
+        time.sleep(args.idle_seconds)
+        idle_cores = (cpu_seconds(exporter.pid) - cpu0) / (time.monotonic() - t_idle)
+        result["idle_cpu_cores"] = round(idle_cores, 4)
 
         rss_before = rss_mib(exporter.pid)
         cpu0, scpu0 = cpu_seconds(exporter.pid), cpu_seconds(server.pid)
@@ -328,6 +356,8 @@ def measure(args):
             "cpu_cores_per_1000_events_per_second": round(cpu / churn["seconds"] / (rate / 1000), 4)
             if rate else None,
             "cpu_us_per_event": round(cpu / sent * 1e6, 1) if sent else None,
+            "cpu_us_per_event_net_of_idle":
+                round((cpu - idle_cores * churn["seconds"]) / sent * 1e6, 1) if sent else None,
             "rss_mib_growth": round(rss_mib(exporter.pid) - rss_before, 1)}
         return result
     finally:
@@ -342,8 +372,13 @@ def main():
     ap.add_argument("--batchwatch", default=os.environ.get(
         "BATCHWATCH_BIN", os.path.join(ROOT, "build", "exporter", "app", "batchwatch")))
     ap.add_argument("--scrapes", type=int, default=100)
+    ap.add_argument("--client", choices=("curl", "python"),
+                    default="curl" if shutil.which("curl") else "python",
+                    help="what times the scrapes (default curl when installed)")
     ap.add_argument("--churn-rate", type=int, default=2000, help="watch events per second")
     ap.add_argument("--churn-seconds", type=float, default=10)
+    ap.add_argument("--idle-seconds", type=float, default=5,
+                    help="CPU measured without events before the churn")
     ap.add_argument("--sync-timeout", type=float, default=300)
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--smoke", action="store_true",
@@ -356,6 +391,7 @@ def main():
     if args.smoke:
         args.jobs, args.cronjobs, args.scrapes = 200, 20, 5
         args.churn_rate, args.churn_seconds, args.sync_timeout = 200, 1, 60
+        args.idle_seconds = 0.5
     if not os.access(args.batchwatch, os.X_OK):
         raise SystemExit("scale: no batchwatch binary at %s (build it or pass --batchwatch)"
                          % args.batchwatch)
