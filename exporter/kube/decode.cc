@@ -1286,7 +1286,8 @@ class JsonReader {
       if (open.empty()) break;
     }
     SkipSpace();
-    return p_ == end_ || Fail();
+    // nlohmann reads a NUL byte as the end of the input (for C strings): what follows is ignored.
+    return p_ == end_ || *p_ == '\0' || Fail();
   }
 
   const unsigned char* p_;

@@ -107,9 +107,21 @@ TEST(JsonReader, NumbersKeepNlohmannTypes) {
   }
 }
 
-TEST(JsonReader, ByteOrderMarkAndSurroundingSpaceAccepted) {
-  for (std::string prefix : {"\xef\xbb\xbf", " \t", "\r\n"}) {
-    std::string line = prefix + Line(R"("j")", "{}") + " \n";
+TEST(JsonReader, ByteOrderMarkSpaceAndTrailingBytesAsNlohmann) {
+  struct Case {
+    std::string prefix, suffix;
+  } cases[] = {
+      {"\xef\xbb\xbf", ""},
+      {" \t", " \n"},
+      {"\r\n", ""},
+      {"", std::string("\0 ;8 trailing bytes after a NUL are ignored", 43)},
+      {"", std::string(" \0", 2)},
+      {std::string("\0", 1), ""},
+      {"", " x"},
+      {"\xef\xbb", ""},
+  };
+  for (const auto& c : cases) {
+    std::string line = c.prefix + Line(R"("j")", "{}") + c.suffix;
     WatchEvent ev;
     std::string error;
     EXPECT_EQ(DecodeWatchEvent(line, Resource::kJobs, DecodeOptions(), &ev, &error),
