@@ -13,7 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fakeapi"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 from fake_apiserver import FakeCluster, serve  # noqa: E402
-from simulator import Simulator, scenario  # noqa: E402
+from simulator import Simulator, job_groups, scenario  # noqa: E402
 import stack  # noqa: E402
 
 
@@ -26,7 +26,7 @@ def main():
 
     cluster = FakeCluster()
     server = serve(cluster, 0)
-    sim = Simulator(cluster, scenario("demo"))
+    sim = Simulator(cluster, scenario("demo"), job_groups=job_groups("demo"))
     sim.start()
     rules = os.path.join(ROOT, "alerts", "batchwatch.rules.yml")
     with stack.ProcessGroup() as group:

@@ -31,8 +31,9 @@ class SimCronJob:
     controller does not sync this CronJob (slots in between are superseded)."""
 
     def __init__(self, namespace, name, every, *, policy="Allow", run_seconds=1.0, fail=False,
-                 sds=None, outage=None, suspend=False):
+                 sds=None, outage=None, suspend=False, active_deadline=None):
         self.namespace, self.name, self.every = namespace, name, int(every)
+        self.active_deadline = active_deadline
         self.policy, self.run_seconds, self.fail = policy, run_seconds, fail
         self.sds, self.outage, self.suspend = sds, outage, suspend
         self.uid = None
@@ -44,9 +45,25 @@ class SimCronJob:
         self.stats = {"created": 0, "succeeded": 0, "failed": 0, "replaced": 0}
 
 
+class SimJobGroup:
+    """Standalone Jobs (no owner) labelled app.kubernetes.io/name=<group>, one started every
+    `every` seconds, each running `run_seconds` and deleted right after it ends (as
+    ttlSecondsAfterFinished: 0 does)."""
+
+    def __init__(self, namespace, group, every, *, run_seconds=1.0, fail=False):
+        self.namespace, self.group, self.every = namespace, group, every
+        self.run_seconds, self.fail = run_seconds, fail
+        self.next_start = None
+        self.seq = 0
+        self.active = []           # [(job name, finish time)]
+        self.stats = {"created": 0, "succeeded": 0, "failed": 0}
+
+
 class Simulator:
-    def __init__(self, cluster, cronjobs, tick=0.1, success_history=3, failed_history=1):
+    def __init__(self, cluster, cronjobs, tick=0.1, success_history=3, failed_history=1,
+                 job_groups=()):
         self.cluster, self.cronjobs, self.tick = cluster, cronjobs, tick
+        self.job_groups = list(job_groups)
         self.success_history, self.failed_history = success_history, failed_history
         self.start_time = None
         self.stop_event = threading.Event()
@@ -77,6 +94,40 @@ class Simulator:
                 for cj in self.cronjobs:
                     self._finish_jobs(cj, now)
                     self._sync(cj, now)
+                for g in self.job_groups:
+                    self._run_group(g, now)
+
+    # ---- standalone Jobs -----------------------------------------------------------------
+    def _run_group(self, g, now):
+        for entry in list(g.active):
+            name, finish = entry
+            if now < finish:
+                continue
+            g.active.remove(entry)
+            job = self.cluster.get("jobs", g.namespace, name)
+            if job is None:
+                continue
+            end = int(now)
+            job["status"] = finished_status(job["status"], end, g.fail)
+            g.stats["failed" if g.fail else "succeeded"] += 1
+            self.cluster.update("jobs", job)
+            self.cluster.delete("jobs", g.namespace, name)
+        if g.next_start is None:
+            g.next_start = now
+        if now >= g.next_start:
+            g.seq += 1
+            name = "%s-%d" % (g.group, g.seq)
+            self.cluster.create("jobs", {
+                "apiVersion": "batch/v1", "kind": "Job",
+                "metadata": {"name": name, "namespace": g.namespace,
+                             "creationTimestamp": rfc3339(int(now)),
+                             "labels": {"app.kubernetes.io/name": g.group}},
+                "spec": {"backoffLimit": 0, "completions": 1, "parallelism": 1,
+                         "ttlSecondsAfterFinished": 0},
+                "status": {"startTime": rfc3339(int(now)), "active": 1, "ready": 1}})
+            g.active.append((name, now + g.run_seconds))
+            g.stats["created"] += 1
+            g.next_start = now + g.every
 
     # ---- the controller ------------------------------------------------------------------
     def _sync(self, cj, now):
@@ -120,25 +171,10 @@ class Simulator:
             if job is None:
                 continue
             end = int(now)
-            status = job["status"]
-            status["active"] = 0
-            status["ready"] = 0
+            job["status"] = finished_status(job["status"], end, cj.fail)
             if cj.fail:
-                status["failed"] = 1
-                status["conditions"] = [
-                    {"type": "FailureTarget", "status": "True", "reason": "BackoffLimitExceeded",
-                     "lastTransitionTime": rfc3339(end)},
-                    {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
-                     "lastTransitionTime": rfc3339(end)}]
                 cj.stats["failed"] += 1
             else:
-                status["succeeded"] = 1
-                status["completionTime"] = rfc3339(end)
-                status["conditions"] = [
-                    {"type": "SuccessCriteriaMet", "status": "True", "reason": "CompletionsReached",
-                     "lastTransitionTime": rfc3339(end)},
-                    {"type": "Complete", "status": "True", "reason": "CompletionsReached",
-                     "lastTransitionTime": rfc3339(end)}]
                 cj.stats["succeeded"] += 1
                 cj.last_successful = end
             self.cluster.update("jobs", job)
@@ -171,8 +207,35 @@ class Simulator:
         self.cluster.update("cronjobs", obj)
 
 
+def finished_status(status, end, fail):
+    """A Job status at its end, as the Job controller writes it from 1.31 on (the interim
+    SuccessCriteriaMet/FailureTarget condition first, then the terminal one)."""
+    status = dict(status, active=0, ready=0)
+    if fail:
+        status["failed"] = 1
+        status["conditions"] = [
+            {"type": "FailureTarget", "status": "True", "reason": "BackoffLimitExceeded",
+             "lastTransitionTime": rfc3339(end)},
+            {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+             "lastTransitionTime": rfc3339(end)}]
+    else:
+        status["succeeded"] = 1
+        status["completionTime"] = rfc3339(end)
+        status["conditions"] = [
+            {"type": "SuccessCriteriaMet", "status": "True", "reason": "CompletionsReached",
+             "lastTransitionTime": rfc3339(end)},
+            {"type": "Complete", "status": "True", "reason": "CompletionsReached",
+             "lastTransitionTime": rfc3339(end)}]
+    return status
+
+
+def job_groups(name):
+    """Standalone Jobs of a named scenario: a group of short migrations that succeed."""
+    return [SimJobGroup("batch", "db-migrate", 7, run_seconds=1)]
+
+
 def make_sim_job(cj, name, slot, now):
-    return {
+    job = {
         "apiVersion": "batch/v1", "kind": "Job",
         "metadata": {
             "name": name, "namespace": cj.namespace, "creationTimestamp": rfc3339(now),
@@ -185,6 +248,9 @@ def make_sim_job(cj, name, slot, now):
                  "template": {"spec": {"restartPolicy": "Never", "containers": [
                      {"name": "main", "image": "busybox:1.36", "command": ["sh", "-c", "true"]}]}}},
         "status": {"startTime": rfc3339(now), "active": 1, "ready": 1}}
+    if cj.active_deadline is not None:
+        job["spec"]["activeDeadlineSeconds"] = cj.active_deadline
+    return job
 
 
 def scenario(name):
@@ -196,7 +262,8 @@ def scenario(name):
     cronjobs = [
         SimCronJob("batch", "healthy-report", 5, run_seconds=1),
         SimCronJob("batch", "failing-backup", 5, run_seconds=1, fail=True),
-        SimCronJob("batch", "overrunning-etl", 4, policy="Forbid", run_seconds=9),
+        SimCronJob("batch", "overrunning-etl", 4, policy="Forbid", run_seconds=9,
+                   active_deadline=3600),
         SimCronJob("ops", "flaky-controller", 5, run_seconds=1, outage=(8, 24)),
     ]
     if name == "demo":
@@ -212,7 +279,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     cluster = FakeCluster()
     server = serve(cluster, args.port)
-    sim = Simulator(cluster, scenario(args.scenario))
+    sim = Simulator(cluster, scenario(args.scenario), job_groups=job_groups(args.scenario))
     sim.start()
     if args.port_file:
         with open(args.port_file + ".tmp", "w") as f:
