@@ -1,5 +1,10 @@
 #include "app/cli.h"
 
+#include <cctz/time_zone.h>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 #include <signal.h>
 #include <time.h>
 
@@ -10,12 +15,6 @@
 #include <memory>
 #include <sstream>
 #include <string>
-
-#include <cctz/time_zone.h>
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
-#include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
 
 #include "app/flags.h"
 #include "app/schedule_command.h"
@@ -119,7 +118,8 @@ int Main(int argc, char** argv) {
   if (!flags.state_file.empty()) {
     std::string message;
     if (!tracker.LoadState(flags.state_file, &message)) {
-      BW_LOG_WARN("state file not used; starting fresh", {{"path", flags.state_file}, {"why", message}});
+      BW_LOG_WARN("state file not used; starting fresh",
+                  {{"path", flags.state_file}, {"why", message}});
     } else if (!message.empty()) {
       BW_LOG_INFO("state file", {{"path", flags.state_file}, {"detail", message}});
     }
@@ -158,7 +158,8 @@ int Main(int argc, char** argv) {
     BW_LOG_ERROR("cannot start the HTTP server", {{"err", error}});
     return 1;
   }
-  BW_LOG_INFO("listening", {{"address", flags.listen_address}, {"port", std::to_string(server.port())}});
+  BW_LOG_INFO("listening",
+              {{"address", flags.listen_address}, {"port", std::to_string(server.port())}});
 
   if (!watcher.CheckAccess(&error)) {
     BW_LOG_ERROR("cannot read Jobs and CronJobs from the API server", {{"err", error}});

@@ -93,9 +93,12 @@ const std::vector<FlagSpec>& Specs() {
 }
 
 bool ParseBool(const std::string& v, bool* out) {
-  if (v == "true" || v == "1" || v == "yes") *out = true;
-  else if (v == "false" || v == "0" || v == "no") *out = false;
-  else return false;
+  if (v == "true" || v == "1" || v == "yes")
+    *out = true;
+  else if (v == "false" || v == "0" || v == "no")
+    *out = false;
+  else
+    return false;
   return true;
 }
 
@@ -197,12 +200,15 @@ std::string HelpText() {
     std::string left = std::string("  --") + s.name;
     if (s.arg[0] != '\0') left += std::string(" ") + s.arg;
     out << left;
-    if (left.size() < 36) out << std::string(36 - left.size(), ' ');
-    else out << "\n" << std::string(36, ' ');
+    if (left.size() < 36)
+      out << std::string(36 - left.size(), ' ');
+    else
+      out << "\n" << std::string(36, ' ');
     out << s.help << "\n";
   }
   out << "\nEndpoints: / (landing page), /metrics, /healthz, /readyz.\n"
-         "Exit codes: 0 clean shutdown (SIGTERM/SIGINT), 1 runtime or startup error, 2 bad flags.\n";
+         "Exit codes: 0 clean shutdown (SIGTERM/SIGINT), 1 runtime or startup error, 2 bad "
+         "flags.\n";
   return out.str();
 }
 

@@ -15,10 +15,14 @@ std::mutex g_write_mu;
 
 const char* LevelName(Level l) {
   switch (l) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -37,11 +41,21 @@ void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -77,18 +91,26 @@ void SetFormat(Format format) { g_format = static_cast<int>(format); }
 bool Enabled(Level level) { return static_cast<int>(level) >= g_level.load(); }
 
 bool ParseLevel(std::string_view s, Level* out) {
-  if (s == "debug") *out = Level::kDebug;
-  else if (s == "info") *out = Level::kInfo;
-  else if (s == "warn" || s == "warning") *out = Level::kWarn;
-  else if (s == "error") *out = Level::kError;
-  else return false;
+  if (s == "debug")
+    *out = Level::kDebug;
+  else if (s == "info")
+    *out = Level::kInfo;
+  else if (s == "warn" || s == "warning")
+    *out = Level::kWarn;
+  else if (s == "error")
+    *out = Level::kError;
+  else
+    return false;
   return true;
 }
 
 bool ParseFormat(std::string_view s, Format* out) {
-  if (s == "text" || s == "logfmt") *out = Format::kText;
-  else if (s == "json") *out = Format::kJson;
-  else return false;
+  if (s == "text" || s == "logfmt")
+    *out = Format::kText;
+  else if (s == "json")
+    *out = Format::kJson;
+  else
+    return false;
   return true;
 }
 
@@ -127,8 +149,7 @@ void Write(Level level, std::string_view msg, std::initializer_list<Field> field
   long long now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-  std::string line =
-      FormatLine(static_cast<Format>(g_format.load()), level, msg, fields, now_ms);
+  std::string line = FormatLine(static_cast<Format>(g_format.load()), level, msg, fields, now_ms);
   std::lock_guard<std::mutex> lock(g_write_mu);
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);

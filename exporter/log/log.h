@@ -30,9 +30,9 @@ std::string FormatLine(Format format, Level level, std::string_view msg,
 
 }  // namespace batchwatch::log
 
-#define BW_LOG_DEBUG(...)                                                  \
-  do {                                                                     \
-    if (::batchwatch::log::Enabled(::batchwatch::log::Level::kDebug))      \
+#define BW_LOG_DEBUG(...)                                                      \
+  do {                                                                         \
+    if (::batchwatch::log::Enabled(::batchwatch::log::Level::kDebug))          \
       ::batchwatch::log::Write(::batchwatch::log::Level::kDebug, __VA_ARGS__); \
   } while (0)
 #define BW_LOG_INFO(...) ::batchwatch::log::Write(::batchwatch::log::Level::kInfo, __VA_ARGS__)

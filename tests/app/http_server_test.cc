@@ -1,14 +1,13 @@
-#include "http/server.h"
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include "http/server.h"
 
 namespace batchwatch::http {
 namespace {
@@ -118,17 +117,23 @@ TEST(ListenAddress, Forms) {
     std::string in, out;
     bool ok;
   } cases[] = {
-      {":9981", "0.0.0.0:9981", true},       {"127.0.0.1:80", "127.0.0.1:80", true},
-      {"localhost:1", "127.0.0.1:1", true},  {"[::1]:9981", "[::1]:9981", true},
-      {"9981", "", false},                   {"::1:9981", "", false},
-      {"host:99999", "", false},             {"host:", "", false},
+      {":9981", "0.0.0.0:9981", true},
+      {"127.0.0.1:80", "127.0.0.1:80", true},
+      {"localhost:1", "127.0.0.1:1", true},
+      {"[::1]:9981", "[::1]:9981", true},
+      {"9981", "", false},
+      {"::1:9981", "", false},
+      {"host:99999", "", false},
+      {"host:", "", false},
       {"[::1:5", "", false},
   };
   for (const auto& c : cases) {
     std::string out, error;
     EXPECT_EQ(ToCivetwebListen(c.in, &out, &error), c.ok) << c.in;
-    if (c.ok) EXPECT_EQ(out, c.out) << c.in;
-    else EXPECT_FALSE(error.empty()) << c.in;
+    if (c.ok)
+      EXPECT_EQ(out, c.out) << c.in;
+    else
+      EXPECT_FALSE(error.empty()) << c.in;
   }
 }
 
