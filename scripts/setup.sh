@@ -13,7 +13,7 @@ PACKAGES=(
   "${BUILD_PACKAGES[@]}"
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl openssl
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
   prometheus prometheus-alertmanager yamllint shellcheck
 )
 if [ "${1:-}" = "--runtime-only" ]; then
