@@ -146,7 +146,11 @@ DueSlot MostRecentUnmetSlot(const Schedule& schedule, const cctz::time_zone& zon
     UnixSeconds deadline = GoAdd(now, ns);
     if (deadline > earliest) earliest = deadline;
   }
-  const UnixSeconds t1 = NextOrZero(schedule, earliest, zone);
+  const std::optional<UnixSeconds> next = schedule.Next(earliest, zone);
+  // Next() has no answer beyond the year 9999 where robfig's would be a slot after `earliest`;
+  // when `earliest` is in the future that means nothing is due, as in the controller.
+  if (!next && earliest > now) return out;
+  const UnixSeconds t1 = next.value_or(kGoZeroTime);
   const UnixSeconds t2 = NextOrZero(schedule, t1, zone);
   if (now < t1) return out;
   if (now < t2) {
@@ -164,7 +168,21 @@ DueSlot MostRecentUnmetSlot(const Schedule& schedule, const cctz::time_zone& zon
   // for irregular schedules the estimate can overshoot `now`, and then nothing is due.
   const int64_t back =
       static_cast<int64_t>(static_cast<uint64_t>(missed - 2) * static_cast<uint64_t>(interval));
-  const UnixSeconds potential_earliest = GoAdd(t1, GoSecondsToDuration(back));
+  UnixSeconds potential_earliest = GoAdd(t1, GoSecondsToDuration(back));
+  if (elapsed >= kMaxDurationSeconds) {
+    // now - t1 saturated Go's Duration (t1 more than 292 years ago, e.g. a status written with
+    // the year 1): the estimate falls centuries short and the walk below would take minutes.
+    // Its answer is the last slot <= now, so start from the latest point (doubling back from
+    // now) that still has a slot before now: same answer, bounded work.
+    for (int64_t span = interval; span < now - potential_earliest; span *= 2) {
+      std::optional<UnixSeconds> n = schedule.Next(now - span, zone);
+      if (n && *n <= now) {
+        potential_earliest = now - span;
+        break;
+      }
+      if (span > std::numeric_limits<int64_t>::max() / 4) break;
+    }
+  }
   std::optional<UnixSeconds> most_recent;
   // Bounded: an accurate estimate leaves about two intervals to walk.
   for (std::optional<UnixSeconds> t = schedule.Next(potential_earliest, zone); t && *t <= now;

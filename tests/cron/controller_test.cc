@@ -48,6 +48,15 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         DueCase{"now_before_next_schedule", "0 * * * *", kTop, std::nullopt, std::nullopt,
                 kTop + 30, std::nullopt, Missed::kNone, false},
+        // Fuzz-found (fuzz/corpus/watch_stream/regress_*): absurd status times made the walk
+        // take minutes (from the year 1) or used Go's zero time (beyond the year 9999).
+        DueCase{"creation_in_the_year_1_walks_bounded", "*/5 * * * *", T("0001-01-01T00:00:00Z"),
+                std::nullopt, std::nullopt, kTop + 7 * kMin, kTop + 5 * kMin, Missed::kMany, false},
+        DueCase{"last_schedule_in_the_year_1_walks_bounded", "0 0 29 2 *", kTop,
+                T("0001-01-01T00:00:00Z"), std::nullopt, kTop, T("2016-02-29T00:00:00Z"),
+                Missed::kFew, false},  // 292 saturated years / 4-year interval
+        DueCase{"last_schedule_after_9999_nothing_due", "*/5 * * * *", kTop,
+                T("9999-12-31T23:59:59Z"), std::nullopt, kTop, std::nullopt, Missed::kNone, false},
         DueCase{"now_just_after_next_schedule", "0 * * * *", kTop, std::nullopt, std::nullopt,
                 kTop + 61 * kMin, kTop + 60 * kMin, Missed::kNone, false},
         DueCase{"missed_5_schedules", "0 * * * *", kTop + 10, std::nullopt, std::nullopt,
