@@ -35,6 +35,7 @@ constexpr size_t kMaxFailureTimes = 1024;
 constexpr size_t kMaxSpans = 512;
 // Slots resolved per CronJob and Tick at most; the rest wait for the next Tick.
 constexpr int kMaxSlotsPerTick = 200000;
+constexpr int64_t kMaxResumedDowntimeSeconds = 400 * 86400;
 
 }  // namespace
 
@@ -364,11 +365,16 @@ void Tracker::Impl::StartAccounting(CronJobRecord& r, UnixSeconds /*now*/) {
   std::string key = strings.Get(r.ns) + "/" + strings.Get(r.name);
   auto saved = saved_slots.find(key);
   if (saved != saved_slots.end() && saved->second.uid == r.uid) {
-    r.accounted_until = saved->second.accounted_until;
+    // No slot precedes the CronJob's creation; slots over 400 days before this start could only
+    // add start delays of Jobs that old. A corrupt or ancient file (accounted_until in the year
+    // 1 or INT64_MIN, fuzz-found) must not make every tick walk centuries of slots.
+    r.accounted_until = std::max(
+        {saved->second.accounted_until, r.creation, watch_start - kMaxResumedDowntimeSeconds});
     r.fully_counted_after = std::max(r.accounted_until, watch_start);
   } else if (state_loaded) {
     // Created while batchwatch was down: its slots until now are resolved from evidence only.
-    r.accounted_until = std::max(r.creation, counting_since);
+    r.accounted_until =
+        std::max({r.creation, counting_since, watch_start - kMaxResumedDowntimeSeconds});
     r.fully_counted_after = std::max(r.accounted_until, watch_start);
   } else {
     r.accounted_until = r.fully_counted_after = std::max(r.creation, watch_start);

@@ -186,6 +186,28 @@ TEST_F(StateFileTest, ExtremeTimesLoadAndAgeOutWithoutOverflow) {
   EXPECT_TRUE(c.tracker().SaveState(path_, &error)) << error;
 }
 
+// Fuzz-found (fuzz/corpus/state_file/regress_*): a file whose accounted_until lies centuries
+// back (or is INT64_MIN) made every tick walk 200000 slots of the slow pre-1900 path, for ages,
+// and overflowed. Resuming now starts no earlier than the CronJob's creation (and 400 days).
+TEST_F(StateFileTest, AncientAccountedUntilResumesWithBoundedWork) {
+  for (const char* accounted : {"-9223372036854775808", "-62135596800", "0"}) {
+    Write(std::string("{\"version\":1,\"saved_at\":0,\"counting_since\":-9223372036854775808,"
+                      "\"job_groups\":[],\"counted_jobs\":[],\"cronjobs\":[{\"namespace\":\"") +
+          kNs +
+          "\",\"name\":\"backup\",\"uid\":\"uid-cj-backup\",\"accounted_until\":" + accounted +
+          ",\"slots_only\":true,\"counts\":{\"runs\":[]},\"start_delay\":{\"buckets\":"
+          "[0,0,0,0,0,0,0,0,0,0,0,0,0],\"sum\":0,\"count\":0},\"missed_deadline_exceeded\":0,"
+          "\"missed_superseded\":0,\"forbid_skipped\":0,\"replaced\":0}]}");
+    Cluster c(T0);
+    std::string message;
+    ASSERT_TRUE(c.tracker().LoadState(path_, &message)) << accounted << ": " << message;
+    c.Apply(MakeCronJob("backup", "* * * * *", T0 - 3 * 86400)).Synced();
+    c.At(T0 + 125);
+    // Downtime slots without Jobs are not misses; slots watched since are.
+    EXPECT_EQ(c.Sum(kMissed, Cj("backup")), 1) << accounted;
+  }
+}
+
 TEST_F(StateFileTest, SaveIntoMissingDirectoryFailsWithContext) {
   Cluster c(T0);
   std::string error;
