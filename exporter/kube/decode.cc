@@ -1100,10 +1100,22 @@ class JsonReader {
     if (out) out->push_back(c);
     return true;
   }
+  // True when none of the 8 bytes at p is a quote, a backslash, a control character or part of
+  // a multi-byte UTF-8 sequence (the usual zero-byte bit tricks, exact for "any byte").
+  static bool EightPlain(const unsigned char* p) {
+    constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    const uint64_t quote = v ^ (kOnes * '"'), backslash = v ^ (kOnes * '\\');
+    const uint64_t special = ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) |
+                             ((v - kOnes * 0x20) & ~v) | v;
+    return (special & kHigh) == 0;
+  }
   // A string after its opening quote; unescaped into *out when out is set.
   bool String(std::string* out) {
     for (;;) {
       const unsigned char* run = p_;
+      while (end_ - p_ >= 8 && EightPlain(p_)) p_ += 8;
       while (p_ < end_ && kChars.c[*p_] == Char::kPlain) ++p_;
       if (out) out->append(reinterpret_cast<const char*>(run), static_cast<size_t>(p_ - run));
       if (p_ >= end_) return false;
