@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "kube/connection.h"
@@ -66,6 +67,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   char tmpl[] = "/tmp/bw-fuzz-kubeconfig-XXXXXX";
   if (!mkdtemp(tmpl)) std::abort();
   g_dir = tmpl;
+  std::atexit([] {
+    std::error_code ignored;
+    std::filesystem::remove_all(g_dir, ignored);
+  });
   std::string empty_path = g_dir + "/no-plugins";
   if (mkdir(empty_path.c_str(), 0700) != 0) std::abort();
   Write(g_dir + "/token", "bw-fuzz-token\n");
