@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -22,6 +23,22 @@ constexpr int kStateVersion = 1;
 
 using nlohmann::json;
 
+// Checked reads: nlohmann's get<int64_t>() of a float (1e78) is an out-of-range conversion,
+// undefined behaviour (fuzz-found). A file holding one is malformed.
+UnixSeconds Time(const json& j) {
+  if (!j.is_number_integer() ||
+      (j.is_number_unsigned() &&
+       j.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<UnixSeconds>::max()))) {
+    throw std::runtime_error("a time is not a 64-bit integer");
+  }
+  return j.get<UnixSeconds>();
+}
+
+uint64_t Count(const json& j) {
+  if (!j.is_number_unsigned()) throw std::runtime_error("a count is not a non-negative integer");
+  return j.get<uint64_t>();
+}
+
 template <size_t N>
 json HistogramToJson(const Histogram<N>& h) {
   return json{{"buckets", h.counts}, {"sum", h.sum}, {"count", h.count}};
@@ -32,9 +49,9 @@ Histogram<N> HistogramFromJson(const json& j) {
   Histogram<N> h;
   const json& b = j.at("buckets");
   if (!b.is_array() || b.size() != N + 1) throw std::runtime_error("histogram bucket count");
-  for (size_t i = 0; i <= N; ++i) h.counts[i] = b.at(i).get<uint64_t>();
+  for (size_t i = 0; i <= N; ++i) h.counts[i] = Count(b.at(i));
   h.sum = j.at("sum").get<double>();
-  h.count = j.at("count").get<uint64_t>();
+  h.count = Count(j.at("count"));
   return h;
 }
 
@@ -76,7 +93,7 @@ LoadedRuns RunsFromJson(const json& j) {
   for (const json& r : j.at("runs")) {
     out.runs.emplace_back(TriggerFromString(r.at("trigger").get<std::string>()),
                           ResultFromString(r.at("result").get<std::string>()),
-                          r.at("reason").get<std::string>(), r.at("count").get<uint64_t>());
+                          r.at("reason").get<std::string>(), Count(r.at("count")));
   }
   if (j.contains("duration_succeeded")) {
     out.counts.duration[0] = HistogramFromJson<kDurationBuckets.size()>(j["duration_succeeded"]);
@@ -257,24 +274,23 @@ bool Tracker::LoadState(const std::string& path, std::string* message) {
       return set_aside("has version " + std::to_string(version) + " (this build reads " +
                        std::to_string(kStateVersion) + ")");
     }
-    counting_since = doc.at("counting_since").get<UnixSeconds>();
+    counting_since = Time(doc.at("counting_since"));
     for (const json& c : doc.at("cronjobs")) {
       LoadedCronJob l;
       l.ns = c.at("namespace").get<std::string>();
       l.name = c.at("name").get<std::string>();
       l.runs = RunsFromJson(c.at("counts"));
       l.start_delay = HistogramFromJson<kStartDelayBuckets.size()>(c.at("start_delay"));
-      l.missed[kDeadlineExceeded] = c.at("missed_deadline_exceeded").get<uint64_t>();
-      l.missed[kSuperseded] = c.at("missed_superseded").get<uint64_t>();
-      l.forbid_skipped = c.at("forbid_skipped").get<uint64_t>();
-      l.replaced = c.at("replaced").get<uint64_t>();
+      l.missed[kDeadlineExceeded] = Count(c.at("missed_deadline_exceeded"));
+      l.missed[kSuperseded] = Count(c.at("missed_superseded"));
+      l.forbid_skipped = Count(c.at("forbid_skipped"));
+      l.replaced = Count(c.at("replaced"));
       if (c.contains("uid")) {
-        l.slots =
-            SavedSlots{c["uid"].get<std::string>(), c.at("accounted_until").get<UnixSeconds>()};
+        l.slots = SavedSlots{c["uid"].get<std::string>(), Time(c.at("accounted_until"))};
       }
-      if (c.contains("last_success")) l.last_success = c["last_success"].get<UnixSeconds>();
-      if (c.contains("last_failure")) l.last_failure = c["last_failure"].get<UnixSeconds>();
-      if (c.contains("deleted_at")) l.deleted_at = c["deleted_at"].get<UnixSeconds>();
+      if (c.contains("last_success")) l.last_success = Time(c["last_success"]);
+      if (c.contains("last_failure")) l.last_failure = Time(c["last_failure"]);
+      if (c.contains("deleted_at")) l.deleted_at = Time(c["deleted_at"]);
       l.slots_only = c.value("slots_only", false);
       cronjobs.push_back(std::move(l));
     }
@@ -283,7 +299,7 @@ bool Tracker::LoadState(const std::string& path, std::string* message) {
                         RunsFromJson(g.at("counts"))});
     }
     for (const json& c : doc.at("counted_jobs")) {
-      counted.emplace_back(c.at("uid").get<std::string>(), c.at("deleted_at").get<UnixSeconds>());
+      counted.emplace_back(c.at("uid").get<std::string>(), Time(c.at("deleted_at")));
     }
   } catch (const std::exception& e) {
     return set_aside(std::string("is malformed (") + e.what() + ")");

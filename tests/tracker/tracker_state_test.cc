@@ -140,6 +140,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadFile{"Garbage", "\x01\x02 not json"}, BadFile{"Truncated", "{\"version\": 1, \"cou"},
         BadFile{"Empty", ""}, BadFile{"NotAnObject", "[1,2,3]"},
         BadFile{"FutureVersion", "{\"version\": 99}"}, BadFile{"NoVersion", "{\"cronjobs\": []}"},
+        // Fuzz-found (fuzz/corpus/state_file/regress_*): out-of-range float -> int64 was UB.
+        BadFile{"TimeOutOfRange",
+                "{\"version\":1,\"counting_since\":1e78,\"cronjobs\":[],"
+                "\"job_groups\":[],\"counted_jobs\":[]}"},
+        BadFile{"NegativeCount",
+                "{\"version\":1,\"counting_since\":0,\"cronjobs\":[],\"counted_jobs\":"
+                "[],\"job_groups\":[{\"namespace\":\"ns\",\"group\":\"g\",\"counts\":"
+                "{\"runs\":[{\"trigger\":\"scheduled\",\"result\":\"failed\","
+                "\"reason\":\"\",\"count\":-1}]}}]}"},
         BadFile{"WrongTypes",
                 "{\"version\":1,\"counting_since\":\"x\",\"cronjobs\":[],"
                 "\"job_groups\":[],\"counted_jobs\":[]}"},
