@@ -93,6 +93,9 @@ class Soak:
                       "deleted_finished": 0, "faults": 0, "restarts": 0, "compactions": 0,
                       "scrapes": 0}
         self.samples = []
+        self.started = time.time()
+        self.history = {}           # job name -> ["+12.3s create unfinished", ...]
+        self.contributors = {}      # series key -> job names counted into it by the truth
 
     # ---- processes -------------------------------------------------------------------------
     def start_server(self):
@@ -171,6 +174,8 @@ class Soak:
                 key = ("batchwatch_job_active_pods",
                        (("cronjob", j["cronjob"]), ("job_name", name), ("namespace", j["ns"])))
                 j["seen"] = key in self.scraped
+                if j["seen"]:
+                    self.note(name, "seen by batchwatch")
 
     def counter(self, series):
         return self.scraped.get(series, 0.0)
@@ -198,11 +203,19 @@ class Soak:
         return ("batchwatch_job_runs_total",
                 (("job_group", group), ("namespace", ns), ("reason", reason), ("result", result)))
 
+    def note(self, name, what):
+        self.history.setdefault(name, []).append("+%.1fs %s" % (time.time() - self.started, what))
+
+    def count_truth(self, name, key):
+        self.expected[key] = self.expected.get(key, 0) + 1
+        self.contributors.setdefault(key, []).append(name)
+
     def end_run(self, name, result, reason):
         j = self.jobs[name]
         key = self.series(j["ns"], j["cronjob"], j["manual"], result, reason, j["group"])
-        self.expected[key] = self.expected.get(key, 0) + 1
+        self.count_truth(name, key)
         j["need"] = (key, self.expected[key])
+        self.note(name, "%s %s (truth now %d)" % (result, reason, self.expected[key]))
 
     # ---- churn -----------------------------------------------------------------------------
     def setup_cronjobs(self):
@@ -239,11 +252,13 @@ class Soak:
         if finished_now:
             result, reason, obj = self.finished_object(name, now)
             self.cluster.create("jobs", obj)
+            self.note(name, "created finished")
             self.jobs[name]["state"] = "finished"
             self.end_run(name, result, reason)
             self.stats["finished"] += 1
         else:
             self.cluster.create("jobs", make_job(ns, name, active=1, **kw))
+            self.note(name, "created unfinished")
         self.stats["created"] += 1
 
     def finished_object(self, name, now):
@@ -282,9 +297,10 @@ class Soak:
         name = self.rng.choice(ready)
         j = self.jobs.pop(name)
         self.cluster.delete("jobs", j["ns"], name)
+        self.note(name, "deleted (%s)" % j["state"])
         if j["state"] == "unfinished":
             key = self.series(j["ns"], j["cronjob"], j["manual"], "deleted", "", j["group"])
-            self.expected[key] = self.expected.get(key, 0) + 1
+            self.count_truth(name, key)
             self.stats["deleted_unfinished"] += 1
         else:
             self.stats["deleted_finished"] += 1
@@ -382,6 +398,19 @@ class Soak:
                 problems.append("tracked_objects{resource=%s}: batchwatch %s, truth %d" % (res, got, n))
         return problems
 
+    def wait_synced(self, timeout):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                self.scrape()
+            except (urllib.error.URLError, OSError):
+                pass
+            if all(self.scraped.get(("batchwatch_synced", (("resource", r),))) == 1
+                   for r in ("jobs", "cronjobs")):
+                return
+            time.sleep(0.1)
+        raise SoakFailure("batchwatch did not sync within %ds:\n%s" % (timeout, self.text()[-3000:]))
+
     def wait_caught_up(self, timeout, check_gauges=True):
         if self.server is None:
             self.start_server()
@@ -398,8 +427,15 @@ class Soak:
             if not problems:
                 return
             time.sleep(0.5)
-        raise SoakFailure("batchwatch did not catch up within %ds (seed %d):\n  %s\n%s" % (
-            timeout, self.seed, "\n  ".join(problems[:20]), self.text()[-3000:]))
+        details = []
+        for key, want in self.expected.items():
+            if self.counter(key) != want:
+                for name in self.contributors.get(key, [])[-8:]:
+                    details.append("%s: %s" % (name, "; ".join(self.history.get(name, []))))
+        raise SoakFailure("batchwatch did not catch up within %ds (seed %d):\n  %s\n"
+                          "jobs of mismatched series (last 8 each):\n  %s\n%s" % (
+                              timeout, self.seed, "\n  ".join(problems[:20]),
+                              "\n  ".join(details[:40]), self.text()[-3000:]))
 
     # ---- the run ---------------------------------------------------------------------------
     def run(self):
@@ -410,6 +446,9 @@ class Soak:
             for _ in range(10):
                 self.create_job(may_be_finished=False)
             self.start_batchwatch()
+            # Jobs that finish before batchwatch's initial list completes are state, not runs:
+            # churn starts once both resources are synced.
+            self.wait_synced(60)
             self.log("soak: seed %d, %ds, batchwatch pid %d, API server port %d" %
                      (self.seed, self.seconds, self.proc.pid, self.port))
             start = time.time()
