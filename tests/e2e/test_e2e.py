@@ -68,15 +68,20 @@ def metric_value(text, name, **labels):
 
 class EndToEnd(unittest.TestCase):
     def test_alerts_counters_and_dashboards(self):
-        cluster = FakeCluster()
+        group = stack.ProcessGroup()
+        token = "e2e-test-token-7f3c9a1d5b"  # must never show up in what batchwatch prints
+        token_file = os.path.join(group.workdir, "token")
+        with open(token_file, "w") as f:
+            f.write(token + "\n")
+        cluster = FakeCluster(token_file=token_file)
         server = serve(cluster, 0)
         sim = Simulator(cluster, scenario("e2e"), job_groups=job_groups("e2e"))
-        group = stack.ProcessGroup()
         try:
             rules = shortened_rules(os.path.join(SRC, "alerts", "batchwatch.rules.yml"),
                                     os.path.join(group.workdir, "rules.yml"))
             sim.start()
-            bw = stack.start_batchwatch(group, BIN, server.url)
+            bw = stack.start_batchwatch(group, BIN, server.url,
+                                        ["--token-file", token_file, "--log-level", "debug"])
             am = stack.start_alertmanager(group)
             prom = stack.start_prometheus(group, bw, [rules], am)
 
@@ -145,6 +150,8 @@ class EndToEnd(unittest.TestCase):
             failed = [k for k, (ok, _) in results.items() if not ok]
             empty = [k for k, (ok, data) in results.items()
                      if ok and not data and "replaced_total" not in k[3]]
+            self.assertNotIn(token, group.log("batchwatch"))
+            self.assertNotIn(token, stack.http_text(bw + "/metrics"))
             self.assertEqual(failed, [], "queries that did not run")
             self.assertEqual(empty, [], "queries without data for any scenario choice")
         finally:

@@ -401,6 +401,13 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     cluster: FakeCluster = None  # set per server
 
+    def _drop_connection(self):
+        """Closes the client's connection abruptly (a dropped stream); it may be gone already."""
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def log_message(self, fmt, *args):
         pass
 
@@ -548,7 +555,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data[:len(data) // 2])
             self.wfile.flush()
             self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
+            self._drop_connection()
             return
         self._send_json(200, page)
 
@@ -595,7 +602,7 @@ class Handler(BaseHTTPRequestHandler):
                 if f is not None and sent >= f.after_events:
                     c.consume(f)
                     if f.kind == "drop":
-                        self.connection.shutdown(socket.SHUT_RDWR)
+                        self._drop_connection()
                         return
                     if f.kind == "truncated":
                         self._chunk(line[:len(line) // 2])
