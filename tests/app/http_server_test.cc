@@ -1,37 +1,15 @@
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <string>
 
 #include "http/server.h"
+#include "web_test_util.h"
 
 namespace batchwatch::http {
 namespace {
 
-// Minimal HTTP/1.0 GET over loopback; returns the raw response.
-std::string Get(int port, const std::string& path, const std::string& extra_headers = "") {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return "";
-  }
-  std::string req = "GET " + path + " HTTP/1.0\r\nHost: x\r\n" + extra_headers + "\r\n";
-  (void)!write(fd, req.data(), req.size());
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  close(fd);
-  return out;
-}
+using testing::RawGet;
 
 std::string Body(const std::string& response) {
   auto pos = response.find("\r\n\r\n");
@@ -69,35 +47,35 @@ class ServerTest : public ::testing::Test {
 };
 
 TEST_F(ServerTest, MetricsHasTextFormatContentType) {
-  std::string r = Get(server_.port(), "/metrics");
+  std::string r = RawGet(server_.port(), "/metrics");
   EXPECT_NE(r.find(" 200 "), std::string::npos) << r;
   EXPECT_NE(r.find("Content-Type: text/plain; version=0.0.4; charset=utf-8"), std::string::npos);
   EXPECT_EQ(Body(r), "# TYPE up gauge\nup 1\n");
 }
 
 TEST_F(ServerTest, MetricsIsGzippedWhenAsked) {
-  std::string r = Get(server_.port(), "/metrics", "Accept-Encoding: gzip, deflate\r\n");
+  std::string r = RawGet(server_.port(), "/metrics", "Accept-Encoding: gzip, deflate\r\n");
   EXPECT_NE(r.find("Content-Encoding: gzip"), std::string::npos) << r;
   EXPECT_EQ(Gunzip(Body(r)), "# TYPE up gauge\nup 1\n");
-  std::string refused = Get(server_.port(), "/metrics", "Accept-Encoding: gzip;q=0\r\n");
+  std::string refused = RawGet(server_.port(), "/metrics", "Accept-Encoding: gzip;q=0\r\n");
   EXPECT_EQ(refused.find("Content-Encoding: gzip"), std::string::npos);
 }
 
 TEST_F(ServerTest, ReadyzNamesWhatIsMissingUntilSynced) {
-  std::string r = Get(server_.port(), "/readyz");
+  std::string r = RawGet(server_.port(), "/readyz");
   EXPECT_NE(r.find(" 503 "), std::string::npos) << r;
   EXPECT_NE(Body(r).find("jobs cronjobs"), std::string::npos) << r;
   unsynced_.clear();
-  r = Get(server_.port(), "/readyz");
+  r = RawGet(server_.port(), "/readyz");
   EXPECT_NE(r.find(" 200 "), std::string::npos) << r;
 }
 
 TEST_F(ServerTest, HealthzLandingAndNotFound) {
-  EXPECT_NE(Get(server_.port(), "/healthz").find(" 200 "), std::string::npos);
-  std::string landing = Get(server_.port(), "/");
+  EXPECT_NE(RawGet(server_.port(), "/healthz").find(" 200 "), std::string::npos);
+  std::string landing = RawGet(server_.port(), "/");
   EXPECT_NE(landing.find("href=\"metrics\""), std::string::npos);
   EXPECT_NE(landing.find("href=\"readyz\""), std::string::npos);
-  EXPECT_NE(Get(server_.port(), "/nope").find(" 404 "), std::string::npos);
+  EXPECT_NE(RawGet(server_.port(), "/nope").find(" 404 "), std::string::npos);
 }
 
 TEST_F(ServerTest, BusyPortIsAnErrorNotACrash) {

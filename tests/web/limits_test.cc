@@ -22,21 +22,6 @@
 namespace batchwatch::http {
 namespace {
 
-int Connect(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  timeval tv{30, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // Blocks every render until Release(), so a test can hold scrape slots deterministically.
 class Gate {
  public:
@@ -110,7 +95,7 @@ TEST(ServerLimits, OversizedRequestHeadIsRefused) {
 // the connection open (at most ~30 s, which would fail the test).
 void Slowloris(int port, bool send_nothing, std::atomic<int>* connected,
                std::atomic<bool>* closed_by_server) {
-  int fd = Connect(port);
+  int fd = testing::ConnectLoopback(port);
   ++*connected;
   if (fd < 0) return;
   std::string head = "GET /healthz HTTP/1.1\r\nHost: x\r\n";

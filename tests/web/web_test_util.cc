@@ -86,7 +86,7 @@ Reply Fetch(const Request& r) {
   return reply;
 }
 
-std::string RawGet(int port, const std::string& path, const std::string& extra_headers) {
+int ConnectLoopback(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   timeval tv{30, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -96,8 +96,14 @@ std::string RawGet(int port, const std::string& path, const std::string& extra_h
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     close(fd);
-    return "";
+    return -1;
   }
+  return fd;
+}
+
+std::string RawGet(int port, const std::string& path, const std::string& extra_headers) {
+  int fd = ConnectLoopback(port);
+  if (fd < 0) return "";
   std::string req = "GET " + path + " HTTP/1.0\r\nHost: x\r\n" + extra_headers + "\r\n";
   (void)!write(fd, req.data(), req.size());
   std::string out;

@@ -39,6 +39,9 @@ struct Reply {
 
 Reply Fetch(const Request& request);
 
+// A TCP connection to 127.0.0.1:port whose reads give up after 30 s; -1 when it fails.
+int ConnectLoopback(int port);
+
 // HTTP/1.0 GET over a raw socket; "" when the connection fails. The socket gives up after 30 s
 // so that a broken server fails the test instead of hanging it.
 std::string RawGet(int port, const std::string& path, const std::string& extra_headers = "");
