@@ -25,11 +25,6 @@ namespace bt = batchwatch::tracker;
 
 namespace {
 
-int EnvInt(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::atoi(v) : fallback;
-}
-
 size_t CountSeries(const std::string& text) {
   size_t n = 0;
   for (size_t pos = 0; pos < text.size();) {
@@ -48,18 +43,10 @@ struct Cluster {
   size_t series = 0;
 
   Cluster() {
-    const int cronjobs = EnvInt("BW_RENDER_CRONJOBS", 10000);
-    const int jobs_per = EnvInt("BW_RENDER_JOBS_PER_CRONJOB", 20);
-    bt::TrackerOptions opts;
-    opts.clock = [] { return bb::kNow; };
-    tracker = std::make_unique<bt::Tracker>(opts);
-    for (int i = 0; i < cronjobs; ++i) tracker->OnCronJobUpsert(nullptr, bb::MakeCronJob(i));
-    for (int i = 0; i < cronjobs; ++i) {
-      // A few finished runs feed the counters and histograms; the rest are running.
-      for (int k = 0; k < jobs_per; ++k) {
-        tracker->OnJobUpsert(nullptr, bb::MakeJob(i, k, /*succeeded=*/k < 2));
-      }
-    }
+    const int cronjobs = bb::EnvInt("BW_RENDER_CRONJOBS", 10000);
+    const int jobs_per = bb::EnvInt("BW_RENDER_JOBS_PER_CRONJOB", 20);
+    // A few finished runs feed the counters and histograms; the rest are running.
+    tracker = bb::MakeLoadedTracker(cronjobs, jobs_per, [](int k) { return k < 2; });
     tracker->OnSynced(batchwatch::kube::Resource::kCronJobs);
     tracker->OnSynced(batchwatch::kube::Resource::kJobs);
     tracker->Tick(bb::kNow);

@@ -33,29 +33,16 @@ namespace bh = batchwatch::http;
 
 namespace {
 
-int EnvInt(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::atoi(v) : fallback;
-}
-
 struct Exporter {
   std::unique_ptr<bt::Tracker> tracker;
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   bh::Server server;
 
   Exporter() {
-    const int cronjobs = EnvInt("BW_SCRAPE_CRONJOBS", 10000);
-    const int jobs_per = EnvInt("BW_SCRAPE_JOBS_PER_CRONJOB", 10);
-    bt::TrackerOptions opts;
-    opts.clock = [] { return bb::kNow; };
-    tracker = std::make_unique<bt::Tracker>(opts);
-    for (int i = 0; i < cronjobs; ++i) tracker->OnCronJobUpsert(nullptr, bb::MakeCronJob(i));
-    for (int i = 0; i < cronjobs; ++i) {
-      // As in scripts/scale.py: one Job in ten running, the others succeeded.
-      for (int k = 0; k < jobs_per; ++k) {
-        tracker->OnJobUpsert(nullptr, bb::MakeJob(i, k, /*succeeded=*/k != 0));
-      }
-    }
+    const int cronjobs = bb::EnvInt("BW_SCRAPE_CRONJOBS", 10000);
+    const int jobs_per = bb::EnvInt("BW_SCRAPE_JOBS_PER_CRONJOB", 10);
+    // As in scripts/scale.py: one Job in ten running, the others succeeded.
+    tracker = bb::MakeLoadedTracker(cronjobs, jobs_per, [](int k) { return k != 0; });
     tracker->OnSynced(batchwatch::kube::Resource::kCronJobs);
     tracker->OnSynced(batchwatch::kube::Resource::kJobs);
     tracker->Tick(bb::kNow);

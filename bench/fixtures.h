@@ -2,9 +2,12 @@
 // as compact structs and as the watch lines the API server sends for them.
 #pragma once
 
+#include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "kube/objects.h"
+#include "tracker/tracker.h"
 
 namespace batchwatch::bench {
 
@@ -49,6 +52,27 @@ inline kube::Job MakeJob(int i, int k, bool succeeded = false) {
     j.end_time = j.completion_time;
   }
   return j;
+}
+
+// A benchmark size from the environment (e.g. BW_RENDER_CRONJOBS), else `fallback`.
+inline int EnvInt(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::atoi(v) : fallback;
+}
+
+// A Tracker at kNow holding `cronjobs` CronJobs with `jobs_per` Jobs each; Job k of a CronJob
+// has succeeded when `succeeded(k)`, the others are running.
+template <typename Succeeded>
+std::unique_ptr<tracker::Tracker> MakeLoadedTracker(int cronjobs, int jobs_per,
+                                                    Succeeded succeeded) {
+  tracker::TrackerOptions opts;
+  opts.clock = [] { return kNow; };
+  auto t = std::make_unique<tracker::Tracker>(opts);
+  for (int i = 0; i < cronjobs; ++i) t->OnCronJobUpsert(nullptr, MakeCronJob(i));
+  for (int i = 0; i < cronjobs; ++i) {
+    for (int k = 0; k < jobs_per; ++k) t->OnJobUpsert(nullptr, MakeJob(i, k, succeeded(k)));
+  }
+  return t;
 }
 
 }  // namespace batchwatch::bench
