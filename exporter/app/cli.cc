@@ -1,14 +1,12 @@
 #include "app/cli.h"
 
 #include <cctz/time_zone.h>
-#include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 #include <signal.h>
 #include <time.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <iostream>
@@ -170,7 +168,6 @@ int Main(int argc, char** argv) {
   BW_LOG_INFO("watching", {{"version", kVersion}, {"revision", kRevision}});
 
   int64_t last_save = NowSeconds();
-  int exit_code = 0;
   for (;;) {
     timespec timeout{1, 0};
     int sig = sigtimedwait(&stop_signals, nullptr, &timeout);
@@ -188,7 +185,7 @@ int Main(int argc, char** argv) {
   watcher.Stop();
   SaveState(tracker, flags.state_file);
   server.Stop();
-  return exit_code;
+  return 0;
 }
 
 }  // namespace batchwatch::app

@@ -151,14 +151,12 @@ def start_prometheus(group, target_url, rule_files, alertmanager_url=None, inter
 
 
 def prom_query(prom_url, expr):
+    """The API's JSON answer; a query Prometheus rejects (HTTP 400/422) gives its error JSON."""
     q = urllib.parse.urlencode({"query": expr})
-    return http_json(prom_url + "/api/v1/query?" + q)
-
-
-def firing_alerts(alertmanager_url):
-    """Names (with namespace/cronjob labels) of the alerts Alertmanager holds as active."""
-    alerts = http_json(alertmanager_url + "/api/v2/alerts?active=true&silenced=false&inhibited=false")
-    return alerts
+    try:
+        return http_json(prom_url + "/api/v1/query?" + q)
+    except urllib.error.HTTPError as e:
+        return json.loads(e.read().decode() or "{}")
 
 
 def http_json_ok(url, timeout=2):

@@ -131,7 +131,8 @@ class EndToEnd(unittest.TestCase):
             # Every dashboard query parses, and returns data for at least one of the scenario's
             # namespace/cronjob choices. The only queries allowed to stay empty are those about
             # Replace, which this scenario does not use.
-            results = {}
+            has_data = {}  # (dashboard, panel, ref_id, metric) -> returned data for some choice
+            failed = []
             for ns, cj in (("batch", "failing-backup"), ("batch", "overrunning-etl"),
                            ("batch", "healthy-report"), ("ops", "flaky-controller")):
                 out = subprocess.run(
@@ -142,14 +143,10 @@ class EndToEnd(unittest.TestCase):
                 for q in json.loads(out):
                     key = (q["dashboard"], q["panel"], q["ref_id"], q["expr"].split("{")[0])
                     r = stack.prom_query(prom, q["expr"])
-                    ok, data = results.get(key, (True, False))
-                    results[key] = (ok and r.get("status") == "success",
-                                    data or bool(r.get("data", {}).get("result")))
                     if r.get("status") != "success":
-                        results[key[:3] + ("failed: " + q["expr"],)] = (False, False)
-            failed = [k for k, (ok, _) in results.items() if not ok]
-            empty = [k for k, (ok, data) in results.items()
-                     if ok and not data and "replaced_total" not in k[3]]
+                        failed.append("%s: %s" % (q["expr"], r.get("error")))
+                    has_data[key] = has_data.get(key, False) or bool(r.get("data", {}).get("result"))
+            empty = [k for k, data in has_data.items() if not data and "replaced_total" not in k[3]]
             self.assertNotIn(token, group.log("batchwatch"))
             self.assertNotIn(token, stack.http_text(bw + "/metrics"))
             self.assertEqual(failed, [], "queries that did not run")
