@@ -79,15 +79,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // The CronJob of the seed files comes back (same UID: slot accounting resumes from the file's
   // accounted_until), with a Job of one of its slots, then time passes the retention.
-  batchwatch::kube::CronJob cj;
+  batchwatch::batch::CronJob cj;
   cj.uid = "cj-1";
   cj.namespace_ = "ns";
   cj.name = "nightly";
   cj.schedule = "*/5 * * * *";
   cj.creation_time = now - 86400;
   tracker.OnCronJobUpsert(nullptr, cj);
-  tracker.OnSynced(batchwatch::kube::Resource::kCronJobs);
-  batchwatch::kube::Job job;
+  tracker.OnSynced(batchwatch::batch::Resource::kCronJobs);
+  batchwatch::batch::Job job;
   job.uid = "job-1";
   job.namespace_ = "ns";
   job.name = "nightly-28843530";
@@ -96,7 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   job.creation_time = now - 598;
   job.scheduled_timestamp = now - 600;
   tracker.OnJobUpsert(nullptr, job);
-  tracker.OnSynced(batchwatch::kube::Resource::kJobs);
+  tracker.OnSynced(batchwatch::batch::Resource::kJobs);
   tracker.Tick(now);
   now += 7200;  // past the deleted-CronJob retention (1 h)
   tracker.Tick(now);

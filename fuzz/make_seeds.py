@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of fuzz_watch_stream, fuzz_state_file and fuzz_kubeconfig into
-fuzz/corpus/<name>/seed_* from realistic objects (tests/fakeapi). Regression inputs found by
+fuzz/corpus/<name>/seed_* from realistic objects (sim/). Regression inputs found by
 fuzzing live next to them as regress_* and are never overwritten. Run after changing formats."""
 
 import json
@@ -8,7 +8,7 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "tests", "fakeapi"))
+sys.path.insert(0, os.path.join(HERE, "..", "sim"))
 from fake_apiserver import make_cronjob, make_job, status_body  # noqa: E402
 
 T = 1730611800  # 2024-11-03 05:30 UTC, a DST change in America/New_York

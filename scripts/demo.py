@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The demo stack: a simulated cluster (tests/fakeapi/simulator.py), batchwatch against it, and
+"""The demo stack: a simulated cluster (sim/simulator.py), batchwatch against it, and
 Debian's Prometheus (scraping every second, with the shipped alert rules) and Alertmanager.
 Prints the URLs to open; Ctrl-C stops everything it started."""
 import argparse
@@ -10,8 +10,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests", "fakeapi"))
-sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+sys.path.insert(0, os.path.join(ROOT, "sim"))
 from fake_apiserver import FakeCluster, serve  # noqa: E402
 from simulator import Simulator, job_groups, scenario  # noqa: E402
 import stack  # noqa: E402

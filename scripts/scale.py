@@ -8,7 +8,7 @@ Measures, for batchwatch (not the fake server):
   - CPU without events (Ticks), then CPU per 1,000 watch events/s of steady churn (MODIFIED
     events of running Jobs), also net of that idle CPU
 The server runs in its own process (this script with --serve) so its CPU is reported apart:
-objects are generated with tests/fakeapi's make_job/make_cronjob and serialised once; list
+objects are generated with sim/'s make_job/make_cronjob and serialised once; list
 pages and watch lines are served from those bytes (the fake API server's own list path
 deep-copies and re-encodes every object per page, which would make it the bottleneck).
 
@@ -34,7 +34,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests", "fakeapi"))
+sys.path.insert(0, os.path.join(ROOT, "sim"))
 from fake_apiserver import make_cronjob, make_job  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")

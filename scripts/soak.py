@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The fault soak for longer than the test suite's two minutes (tests/soak/soak.py):
+"""The fault soak for longer than the test suite's two minutes (sim/soak.py):
 
     scripts/soak.py --minutes 30 [--binary build/exporter/app/batchwatch] [--seed N] [--keep]
 
@@ -13,7 +13,7 @@ import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests", "soak"))
+sys.path.insert(0, os.path.join(ROOT, "sim"))
 from soak import Soak, SoakFailure  # noqa: E402
 
 

@@ -9,13 +9,23 @@
 #include <vector>
 
 #include "kube/connection.h"
-#include "kube/objects.h"
+#include "batch/objects.h"
 
 namespace prometheus {
 class Registry;
 }
 
 namespace batchwatch::kube {
+
+using batch::ActiveRef;
+using batch::ConcurrencyPolicy;
+using batch::CronJob;
+using batch::EventSink;
+using batch::Job;
+using batch::JobOutcome;
+using batch::Resource;
+using batch::ResourceName;
+using batch::UnixSeconds;
 
 struct WatchOptions {
   std::vector<std::string> namespaces, exclude_namespaces;

@@ -9,7 +9,7 @@ namespace batchwatch::kube {
 #if defined(__GLIBCXX__) && defined(__x86_64__)
 // A field added to Job must be packed too (PackedJob and Unpack below), or the store would drop
 // it silently: this size is the reminder.
-static_assert(sizeof(Job) == 416, "kube::Job changed: update ObjectStore::PackedJob");
+static_assert(sizeof(Job) == 416, "batch::Job changed: update ObjectStore::PackedJob");
 #endif
 
 // Strings of one Job are far below 4 GiB (a watch line is at most a few MiB), so uint32_t ends.

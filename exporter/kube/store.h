@@ -14,9 +14,19 @@
 #include <unordered_map>
 #include <vector>
 
-#include "kube/objects.h"
+#include "batch/objects.h"
 
 namespace batchwatch::kube {
+
+using batch::ActiveRef;
+using batch::ConcurrencyPolicy;
+using batch::CronJob;
+using batch::EventSink;
+using batch::Job;
+using batch::JobOutcome;
+using batch::Resource;
+using batch::ResourceName;
+using batch::UnixSeconds;
 
 class ObjectStore {
  public:

@@ -63,13 +63,13 @@ constexpr Family kJobFamilies[kJobFamilyCount] = {
     {"batchwatch_job_deadline_seconds", "gauge", "spec.activeDeadlineSeconds of a Job."},
 };
 
-const char* PolicyLabel(kube::ConcurrencyPolicy p) {
+const char* PolicyLabel(batch::ConcurrencyPolicy p) {
   switch (p) {
-    case kube::ConcurrencyPolicy::kAllow:
+    case batch::ConcurrencyPolicy::kAllow:
       return "Allow";
-    case kube::ConcurrencyPolicy::kForbid:
+    case batch::ConcurrencyPolicy::kForbid:
       return "Forbid";
-    case kube::ConcurrencyPolicy::kReplace:
+    case batch::ConcurrencyPolicy::kReplace:
       return "Replace";
   }
   return "";
@@ -289,7 +289,7 @@ void Tracker::Impl::RenderGroup(GroupRecord& g) const {
   g.rendered.offsets[kGroupFamilyCount] = static_cast<uint32_t>(t.size());
 }
 
-void Tracker::Impl::RenderJob(JobRecord& j, const kube::Job& job) const {
+void Tracker::Impl::RenderJob(JobRecord& j, const batch::Job& job) const {
   std::string& t = j.rendered.text;
   t.clear();
   bool show = options.job_gauges == JobGauges::kAll ||

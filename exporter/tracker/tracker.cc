@@ -23,7 +23,7 @@ int64_t FloorDiv(int64_t a, int64_t b) {
 
 // The group a standalone Job is counted under: its group label, else generateName without the
 // trailing '-', else its name.
-std::string_view JobGroup(const kube::Job& job) {
+std::string_view JobGroup(const batch::Job& job) {
   if (!job.group_label.empty()) return job.group_label;
   std::string_view g = job.generate_name;
   while (!g.empty() && g.back() == '-') g.remove_suffix(1);
@@ -139,7 +139,7 @@ uint32_t Tracker::Impl::ReasonId(std::string_view reason) {
 // ---------------------------------------------------------------------------------------------
 // Jobs
 
-void Tracker::Impl::UpsertSpan(CronJobRecord& r, const JobRecord& jr, const kube::Job& job,
+void Tracker::Impl::UpsertSpan(CronJobRecord& r, const JobRecord& jr, const batch::Job& job,
                                UnixSeconds now) {
   size_t h = std::hash<std::string>{}(job.uid);
   RunSpan* span = nullptr;
@@ -176,7 +176,7 @@ void Tracker::Impl::AddEvidence(CronJobRecord& r, UnixSeconds slot, UnixSeconds 
   }
 }
 
-void Tracker::Impl::CountRun(JobRecord& jr, const kube::Job& job, Result result, bool counters) {
+void Tracker::Impl::CountRun(JobRecord& jr, const batch::Job& job, Result result, bool counters) {
   jr.counted = true;
   RunKey key{jr.manual ? Trigger::kManual : Trigger::kScheduled, result,
              result == Result::kDeleted ? 0u : ReasonId(job.terminal_reason)};
@@ -221,7 +221,7 @@ void Tracker::Impl::CountRun(JobRecord& jr, const kube::Job& job, Result result,
   }
 }
 
-void Tracker::Impl::UpsertJob(const kube::Job& job, UnixSeconds now) {
+void Tracker::Impl::UpsertJob(const batch::Job& job, UnixSeconds now) {
   uint32_t ji;
   bool is_new = false;
   if (auto it = job_index.find(job.uid); it != job_index.end()) {
@@ -302,7 +302,7 @@ void Tracker::Impl::UpsertJob(const kube::Job& job, UnixSeconds now) {
     bool counters =
         jobs_synced || (state_loaded && job.end_time.value_or(job.creation_time) >= counting_since);
     CountRun(jr, job,
-             job.outcome == kube::JobOutcome::kSucceeded ? Result::kSucceeded : Result::kFailed,
+             job.outcome == batch::JobOutcome::kSucceeded ? Result::kSucceeded : Result::kFailed,
              counters);
   }
   RenderJob(jobs[ji], job);
@@ -313,7 +313,7 @@ void Tracker::Impl::UpsertJob(const kube::Job& job, UnixSeconds now) {
   }
 }
 
-void Tracker::Impl::DeleteJob(const kube::Job& job, UnixSeconds now) {
+void Tracker::Impl::DeleteJob(const batch::Job& job, UnixSeconds now) {
   UpsertJob(job, now);  // the final state may carry the terminal condition (TTL 0)
   uint32_t ji = job_index.at(job.uid);
   JobRecord& jr = jobs[ji];
@@ -322,7 +322,7 @@ void Tracker::Impl::DeleteJob(const kube::Job& job, UnixSeconds now) {
     if (jr.has_cronjob && !jr.manual) {
       CronJobRecord& r = cronjobs[jr.owner];
       if (r.exists && job.owner_cronjob_uid == r.slot_uid &&
-          r.policy == kube::ConcurrencyPolicy::kReplace) {
+          r.policy == batch::ConcurrencyPolicy::kReplace) {
         size_t h = std::hash<std::string>{}(job.uid);
         bool newer = std::any_of(r.spans.begin(), r.spans.end(), [&](const RunSpan& s) {
           return s.uid_hash != h && s.creation >= jr.creation &&
@@ -391,7 +391,7 @@ void Tracker::Impl::StartAccounting(CronJobRecord& r, UnixSeconds /*now*/) {
   }
 }
 
-void Tracker::Impl::UpsertCronJob(const kube::CronJob& cj, UnixSeconds now) {
+void Tracker::Impl::UpsertCronJob(const batch::CronJob& cj, UnixSeconds now) {
   uint32_t idx = CronJobIndex(strings.Intern(cj.namespace_), strings.Intern(cj.name));
   CronJobRecord& r = cronjobs[idx];
   r.memo = ScheduleMemo();  // the schedule walks depend on the object
@@ -462,7 +462,7 @@ void Tracker::Impl::UpsertCronJob(const kube::CronJob& cj, UnixSeconds now) {
   Refresh(idx, now);
 }
 
-void Tracker::Impl::DeleteCronJob(const kube::CronJob& cj, UnixSeconds now) {
+void Tracker::Impl::DeleteCronJob(const batch::CronJob& cj, UnixSeconds now) {
   auto ns = strings.Find(cj.namespace_);
   auto name = strings.Find(cj.name);
   if (!ns || !name) return;
@@ -549,7 +549,7 @@ void Tracker::Impl::ResolveSlots(CronJobRecord& r, UnixSeconds now) {
     if (!ran && *slot > r.fully_counted_after) {
       if (SuspendedDuring(r, *slot, final_at)) {
         // Suspended at that slot: not a miss.
-      } else if (r.policy == kube::ConcurrencyPolicy::kForbid && ForbidBlocked(r, final_at)) {
+      } else if (r.policy == batch::ConcurrencyPolicy::kForbid && ForbidBlocked(r, final_at)) {
         ++r.forbid_skipped;
       } else {
         ++r.missed[reason];
@@ -662,38 +662,38 @@ void Tracker::Impl::Purge(UnixSeconds now) {
 Tracker::Tracker(TrackerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Tracker::~Tracker() = default;
 
-void Tracker::OnJobUpsert(const kube::Job* /*old*/, const kube::Job& now) {
+void Tracker::OnJobUpsert(const batch::Job* /*old*/, const batch::Job& now) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->UpsertJob(now, impl_->Now());
 }
 
-void Tracker::OnJobDelete(const kube::Job& last) {
+void Tracker::OnJobDelete(const batch::Job& last) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->DeleteJob(last, impl_->Now());
 }
 
-void Tracker::OnCronJobUpsert(const kube::CronJob* /*old*/, const kube::CronJob& now) {
+void Tracker::OnCronJobUpsert(const batch::CronJob* /*old*/, const batch::CronJob& now) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->UpsertCronJob(now, impl_->Now());
 }
 
-void Tracker::OnCronJobDelete(const kube::CronJob& last) {
+void Tracker::OnCronJobDelete(const batch::CronJob& last) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->DeleteCronJob(last, impl_->Now());
 }
 
-void Tracker::OnSynced(kube::Resource r) {
+void Tracker::OnSynced(batch::Resource r) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   Impl& m = *impl_;
   UnixSeconds now = m.Now();
-  if (r == kube::Resource::kJobs && !m.jobs_synced) {
+  if (r == batch::Resource::kJobs && !m.jobs_synced) {
     m.jobs_synced = true;
     // Counted Jobs from the state file that the list did not show are gone now.
     for (auto& [uid, deleted_at] : m.counted_gone) {
       if (deleted_at == 0) deleted_at = now;
     }
   }
-  if (r == kube::Resource::kCronJobs) m.cronjobs_synced = true;
+  if (r == batch::Resource::kCronJobs) m.cronjobs_synced = true;
   if (m.jobs_synced && m.cronjobs_synced) {
     for (uint32_t i = 0; i < m.cronjobs.size(); ++i) {
       if (!m.cronjobs[i].live || !m.cronjobs[i].exists) continue;

@@ -9,11 +9,11 @@
 #include <memory>
 #include <string>
 
-#include "kube/objects.h"
+#include "batch/objects.h"
 
 namespace batchwatch::tracker {
 
-using UnixSeconds = kube::UnixSeconds;
+using UnixSeconds = batch::UnixSeconds;
 
 enum class JobGauges { kUnfinished, kAll, kNone };  // --job-gauges
 
@@ -39,16 +39,16 @@ struct TrackerOptions {
   size_t max_reasons = 256;
 };
 
-class Tracker : public kube::EventSink {
+class Tracker : public batch::EventSink {
  public:
   explicit Tracker(TrackerOptions options);
   ~Tracker() override;
 
-  void OnJobUpsert(const kube::Job* old, const kube::Job& now) override;
-  void OnJobDelete(const kube::Job& last) override;
-  void OnCronJobUpsert(const kube::CronJob* old, const kube::CronJob& now) override;
-  void OnCronJobDelete(const kube::CronJob& last) override;
-  void OnSynced(kube::Resource r) override;
+  void OnJobUpsert(const batch::Job* old, const batch::Job& now) override;
+  void OnJobDelete(const batch::Job& last) override;
+  void OnCronJobUpsert(const batch::CronJob* old, const batch::CronJob& now) override;
+  void OnCronJobDelete(const batch::CronJob& last) override;
+  void OnSynced(batch::Resource r) override;
 
   // Resolves every slot whose outcome became final by `now` and refreshes time-dependent
   // gauges (next schedule, schedule lag). Called about once a second by the app.

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "cron/controller.h"
-#include "kube/objects.h"
+#include "batch/objects.h"
 #include "tracker/text_format.h"
 #include "tracker/tracker.h"
 
@@ -155,7 +155,7 @@ struct CronJobRecord {
   std::string uid;
   std::string schedule_spec;
   std::optional<std::string> time_zone;
-  kube::ConcurrencyPolicy policy = kube::ConcurrencyPolicy::kAllow;
+  batch::ConcurrencyPolicy policy = batch::ConcurrencyPolicy::kAllow;
   bool suspend = false;
   std::optional<int64_t> sds;
   UnixSeconds creation = 0;
@@ -238,14 +238,14 @@ struct Tracker::Impl {
   uint32_t ReasonId(std::string_view reason);
 
   // Events (mutex held).
-  void UpsertJob(const kube::Job& job, UnixSeconds now);
-  void DeleteJob(const kube::Job& job, UnixSeconds now);
-  void UpsertCronJob(const kube::CronJob& cj, UnixSeconds now);
-  void DeleteCronJob(const kube::CronJob& cj, UnixSeconds now);
-  void CountRun(JobRecord& jr, const kube::Job& job, Result result, bool counters);
+  void UpsertJob(const batch::Job& job, UnixSeconds now);
+  void DeleteJob(const batch::Job& job, UnixSeconds now);
+  void UpsertCronJob(const batch::CronJob& cj, UnixSeconds now);
+  void DeleteCronJob(const batch::CronJob& cj, UnixSeconds now);
+  void CountRun(JobRecord& jr, const batch::Job& job, Result result, bool counters);
   void AddEvidence(CronJobRecord& r, UnixSeconds slot, UnixSeconds creation);
   void StartAccounting(CronJobRecord& r, UnixSeconds now);
-  void UpsertSpan(CronJobRecord& r, const JobRecord& jr, const kube::Job& job, UnixSeconds now);
+  void UpsertSpan(CronJobRecord& r, const JobRecord& jr, const batch::Job& job, UnixSeconds now);
 
   // Slot math.
   bool Schedulable(const CronJobRecord& r) const;
@@ -261,7 +261,7 @@ struct Tracker::Impl {
   // Rendering (render.cc).
   void RenderCronJob(CronJobRecord& r) const;
   void RenderGroup(GroupRecord& g) const;
-  void RenderJob(JobRecord& j, const kube::Job& job) const;
+  void RenderJob(JobRecord& j, const batch::Job& job) const;
   void Append(std::string* out) const;
 
   TrackerOptions options;

@@ -18,7 +18,7 @@ import urllib.request
 
 SRC = os.environ.get("BATCHWATCH_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.environ.get("BATCHWATCH_BIN", os.path.join(SRC, "build", "exporter", "app", "batchwatch"))
-sys.path.insert(0, os.path.join(SRC, "tests", "fakeapi"))
+sys.path.insert(0, os.path.join(SRC, "sim"))
 
 from fake_apiserver import Fault, FakeCluster, make_cronjob, serve  # noqa: E402
 

@@ -19,8 +19,7 @@ import unittest
 SRC = os.environ.get("BATCHWATCH_SOURCE_DIR",
                      os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 BIN = os.environ.get("BATCHWATCH_BIN", os.path.join(SRC, "build", "exporter", "app", "batchwatch"))
-sys.path.insert(0, os.path.join(SRC, "tests", "fakeapi"))
-sys.path.insert(0, os.path.join(SRC, "tests", "e2e"))
+sys.path.insert(0, os.path.join(SRC, "sim"))
 from fake_apiserver import FakeCluster, serve  # noqa: E402
 from simulator import Simulator, job_groups, scenario  # noqa: E402
 import stack  # noqa: E402

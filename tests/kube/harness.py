@@ -14,7 +14,7 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "fakeapi"))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "sim"))
 
 import fake_apiserver as fake  # noqa: E402
 

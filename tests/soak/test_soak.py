@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Two-minute fault soak (see soak.py): random churn and random faults, then batchwatch's run
+"""Two-minute fault soak (see sim/soak.py): random churn and random faults, then batchwatch's run
 counters and gauges must equal the fake API server's truth exactly, RSS must stay flat after
 warm-up, and threads and file descriptors must not grow. A sanitizer build runs a shorter soak
 (its RSS is not checked; LeakSanitizer checks the shutdown instead).
@@ -10,7 +10,7 @@ import sys
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "..", "sim"))
 from soak import Soak, is_sanitized  # noqa: E402
 
 SRC = os.environ.get("BATCHWATCH_SOURCE_DIR", os.path.join(HERE, "..", ".."))

@@ -19,14 +19,14 @@
 #include <vector>
 
 #include "cron/controller.h"
-#include "kube/objects.h"
+#include "batch/objects.h"
 #include "tracker/tracker.h"
 
 namespace batchwatch::tracker::testing {
 
-using kube::CronJob;
-using kube::Job;
-using kube::JobOutcome;
+using batch::CronJob;
+using batch::Job;
+using batch::JobOutcome;
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
 // 2024-01-01T00:00:00Z, a Monday.
@@ -171,8 +171,8 @@ class Cluster {
   }
 
   Cluster& Synced() {
-    tracker_->OnSynced(kube::Resource::kJobs);
-    tracker_->OnSynced(kube::Resource::kCronJobs);
+    tracker_->OnSynced(batch::Resource::kJobs);
+    tracker_->OnSynced(batch::Resource::kCronJobs);
     tracker_->Tick(now_);
     return *this;
   }

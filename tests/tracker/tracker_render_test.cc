@@ -17,7 +17,7 @@ namespace {
 Cluster Busy(TrackerOptions options = {}) {
   Cluster c(T0, options);
   CronJob a = MakeCronJob("backup", "*/5 * * * *", T0 - 3600);
-  a.concurrency_policy = kube::ConcurrencyPolicy::kForbid;
+  a.concurrency_policy = batch::ConcurrencyPolicy::kForbid;
   CronJob b = MakeCronJob("report", "TZ=Asia/Tokyo 0 9 * * 1-5", T0 - 3600);
   CronJob bad = MakeCronJob("broken", "61 * * * *", T0 - 3600);
   CronJob zone = MakeCronJob("mars", "0 * * * *", T0 - 3600);

@@ -105,7 +105,7 @@ TEST(Runs, ManualDeleteOfUnfinishedRunCountsDeletedNotReplaced) {
 
 TEST(Runs, ManualRunsAreLabelledManualAndNeverFillSlots) {
   Cluster c = EveryFiveMinutes(
-      [](CronJob& cj) { cj.concurrency_policy = kube::ConcurrencyPolicy::kForbid; });
+      [](CronJob& cj) { cj.concurrency_policy = batch::ConcurrencyPolicy::kForbid; });
   Job manual = ManualJob(c.cronjob("backup"), "backup-manual-x1", T0 + 250);
   c.At(T0 + 250).Put(manual);
   // No scheduled Job for 300: a manual run does not block Forbid, so this is a plain miss.
@@ -145,7 +145,7 @@ TEST(Runs, StandaloneJobsCountedByJobGroup) {
 
 TEST(Slots, ForbidOverlapEndingBeforeNextSlotIsALateStartNotASkip) {
   Cluster c = EveryFiveMinutes(
-      [](CronJob& cj) { cj.concurrency_policy = kube::ConcurrencyPolicy::kForbid; });
+      [](CronJob& cj) { cj.concurrency_policy = batch::ConcurrencyPolicy::kForbid; });
   c.At(T0 + 300).Run("backup", T0 + 300);
   c.At(T0 + 650);
   EXPECT_EQ(c.Value(kLag, Cj("backup")), 50);  // slot 600 held back, visible as lag
@@ -166,7 +166,7 @@ TEST(Slots, ForbidOverlapEndingBeforeNextSlotIsALateStartNotASkip) {
 
 TEST(Slots, ForbidOverlapSpanningTwoSlotsSkipsTheFirst) {
   Cluster c = EveryFiveMinutes(
-      [](CronJob& cj) { cj.concurrency_policy = kube::ConcurrencyPolicy::kForbid; });
+      [](CronJob& cj) { cj.concurrency_policy = batch::ConcurrencyPolicy::kForbid; });
   c.At(T0 + 300).Run("backup", T0 + 300);
   c.At(T0 + 950).Finish(JobFor("backup", T0 + 300), kOk);
   c.At(T0 + 951).Run("backup", T0 + 900);  // 600 was superseded while blocked; 900 starts late
@@ -251,7 +251,7 @@ TEST(Slots, SuspendedSlotsAreNotMissesAndResumeRunsTheLatest) {
 
 TEST(Slots, ReplaceDeletingTheActiveRunCountsReplaced) {
   Cluster c = EveryFiveMinutes(
-      [](CronJob& cj) { cj.concurrency_policy = kube::ConcurrencyPolicy::kReplace; });
+      [](CronJob& cj) { cj.concurrency_policy = batch::ConcurrencyPolicy::kReplace; });
   c.At(T0 + 300).Run("backup", T0 + 300);
   c.At(T0 + 600).Delete(JobFor("backup", T0 + 300));  // the controller deletes, then creates
   c.Run("backup", T0 + 600);

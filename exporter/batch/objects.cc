@@ -1,6 +1,6 @@
-#include "kube/objects.h"
+#include "batch/objects.h"
 
-namespace batchwatch::kube {
+namespace batchwatch::batch {
 
 const char* ResourceName(Resource r) { return r == Resource::kJobs ? "jobs" : "cronjobs"; }
 
@@ -16,4 +16,4 @@ const char* ConcurrencyPolicyName(ConcurrencyPolicy p) {
   return "Allow";
 }
 
-}  // namespace batchwatch::kube
+}  // namespace batchwatch::batch

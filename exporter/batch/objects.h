@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace batchwatch::kube {
+namespace batchwatch::batch {
 
 using UnixSeconds = int64_t;
 
@@ -102,4 +102,4 @@ class EventSink {
   virtual void OnSynced(Resource r) = 0;
 };
 
-}  // namespace batchwatch::kube
+}  // namespace batchwatch::batch

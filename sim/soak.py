@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "fakeapi"))
+sys.path.insert(0, HERE)
 from fake_apiserver import Fault, FakeCluster, make_cronjob, make_job, serve  # noqa: E402
 
 NAMESPACES = ("default", "etl")
