@@ -47,8 +47,8 @@ struct Cluster {
     const int jobs_per = bb::EnvInt("BW_RENDER_JOBS_PER_CRONJOB", 20);
     // A few finished runs feed the counters and histograms; the rest are running.
     tracker = bb::MakeLoadedTracker(cronjobs, jobs_per, [](int k) { return k < 2; });
-    tracker->OnSynced(batchwatch::kube::Resource::kCronJobs);
-    tracker->OnSynced(batchwatch::kube::Resource::kJobs);
+    tracker->OnSynced(batchwatch::batch::Resource::kCronJobs);
+    tracker->OnSynced(batchwatch::batch::Resource::kJobs);
     tracker->Tick(bb::kNow);
     tracker->AppendMetrics(&text);
     series = CountSeries(text);

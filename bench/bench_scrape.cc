@@ -43,8 +43,8 @@ struct Exporter {
     const int jobs_per = bb::EnvInt("BW_SCRAPE_JOBS_PER_CRONJOB", 10);
     // As in scripts/scale.py: one Job in ten running, the others succeeded.
     tracker = bb::MakeLoadedTracker(cronjobs, jobs_per, [](int k) { return k != 0; });
-    tracker->OnSynced(batchwatch::kube::Resource::kCronJobs);
-    tracker->OnSynced(batchwatch::kube::Resource::kJobs);
+    tracker->OnSynced(batchwatch::batch::Resource::kCronJobs);
+    tracker->OnSynced(batchwatch::batch::Resource::kJobs);
     tracker->Tick(bb::kNow);
     prometheus::BuildGauge()
         .Name("batchwatch_build_info")

@@ -6,17 +6,17 @@
 #include <memory>
 #include <string>
 
-#include "kube/objects.h"
+#include "batch/objects.h"
 #include "tracker/tracker.h"
 
 namespace batchwatch::bench {
 
-inline constexpr kube::UnixSeconds kNow = 1711622400;  // 2024-03-28T10:40:00Z
+inline constexpr batch::UnixSeconds kNow = 1711622400;  // 2024-03-28T10:40:00Z
 
 inline std::string Namespace(int i) { return "team-" + std::to_string(i % 300); }
 
-inline kube::CronJob MakeCronJob(int i) {
-  kube::CronJob c;
+inline batch::CronJob MakeCronJob(int i) {
+  batch::CronJob c;
   c.uid = "1b2c3d4e-0000-4000-8000-" + std::to_string(100000000000 + i);
   c.namespace_ = Namespace(i);
   c.name = "report-" + std::to_string(i);
@@ -25,14 +25,14 @@ inline kube::CronJob MakeCronJob(int i) {
   static const char* kSchedules[] = {"*/5 * * * *", "0 * * * *", "30 2 * * *", "*/15 9-17 * * 1-5"};
   c.schedule = kSchedules[i % 4];
   if (i % 3 == 0) c.time_zone = "Europe/Berlin";
-  c.concurrency_policy = i % 2 ? kube::ConcurrencyPolicy::kForbid : kube::ConcurrencyPolicy::kAllow;
+  c.concurrency_policy = i % 2 ? batch::ConcurrencyPolicy::kForbid : batch::ConcurrencyPolicy::kAllow;
   c.last_schedule_time = kNow - 300;
   return c;
 }
 
 // Job `k` of CronJob `i`, running (unfinished) unless `end` is set.
-inline kube::Job MakeJob(int i, int k, bool succeeded = false) {
-  kube::Job j;
+inline batch::Job MakeJob(int i, int k, bool succeeded = false) {
+  batch::Job j;
   j.uid = "8d0c1a2e-5f43-4c5e-9b8a-" + std::to_string(i) + "-" + std::to_string(k);
   j.namespace_ = Namespace(i);
   j.name = "report-" + std::to_string(i) + "-" + std::to_string(28000000 + k);
@@ -47,7 +47,7 @@ inline kube::Job MakeJob(int i, int k, bool succeeded = false) {
   if (succeeded) {
     j.succeeded = 1;
     j.completion_time = j.creation_time + 42;
-    j.outcome = kube::JobOutcome::kSucceeded;
+    j.outcome = batch::JobOutcome::kSucceeded;
     j.terminal_reason = "CompletionsReached";
     j.end_time = j.completion_time;
   }
