@@ -25,7 +25,8 @@ inline batch::CronJob MakeCronJob(int i) {
   static const char* kSchedules[] = {"*/5 * * * *", "0 * * * *", "30 2 * * *", "*/15 9-17 * * 1-5"};
   c.schedule = kSchedules[i % 4];
   if (i % 3 == 0) c.time_zone = "Europe/Berlin";
-  c.concurrency_policy = i % 2 ? batch::ConcurrencyPolicy::kForbid : batch::ConcurrencyPolicy::kAllow;
+  c.concurrency_policy =
+      i % 2 ? batch::ConcurrencyPolicy::kForbid : batch::ConcurrencyPolicy::kAllow;
   c.last_schedule_time = kNow - 300;
   return c;
 }

@@ -11,7 +11,17 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 jobs=${JOBS:-$(nproc)}
 
+stage_times=()
+stage_started=$SECONDS
+# Records how long the stage that just ended took (printed before the summary).
+end_stage() {
+  local took=$((SECONDS - stage_started))
+  stage_times+=("$(printf '%-30s %3dm%02ds' "$1" $((took / 60)) $((took % 60)))")
+  stage_started=$SECONDS
+}
+
 bash scripts/setup.sh || { echo "setup failed"; echo "summary: 0 passed, 1 failed"; exit 1; }
+end_stage "setup (packages)"
 
 passed=0
 failed=0
@@ -57,17 +67,21 @@ build() {
 # 1. Everything, optimised build.
 if build "$root/build" main -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBATCHWATCH_TESTS=ON \
      -DBATCHWATCH_BENCHMARKS=ON; then
+  end_stage "build (optimised)"
   echo "=== tests"
   run_ctest "$root/build" main -j 2
+  end_stage "tests (optimised)"
 fi
 
 # 2. Unit and integration suites under ASan + UBSan (LeakSanitizer included in ASan).
 if [ "${BATCHWATCH_SKIP_SANITIZE:-0}" != 1 ]; then
   if build "$root/build-asan" sanitize -DCMAKE_BUILD_TYPE=Debug -DBATCHWATCH_SANITIZE=ON \
        -DBATCHWATCH_BENCHMARKS=OFF; then
+    end_stage "build (sanitizers)"
     echo "=== tests under sanitizers"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       run_ctest "$root/build-asan" sanitize -L 'unit|integration' -j 2
+    end_stage "tests (sanitizers)"
   fi
 fi
 
@@ -75,6 +89,7 @@ fi
 if [ "${BATCHWATCH_SKIP_FUZZ:-0}" != 1 ] && ls fuzz/fuzz_*.cc >/dev/null 2>&1; then
   if build "$root/build-fuzz" fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ \
        -DBATCHWATCH_FUZZ=ON -DBATCHWATCH_TESTS=OFF -DBATCHWATCH_BENCHMARKS=OFF; then
+    end_stage "build (fuzzers)"
     echo "=== fuzzers"
     for src in fuzz/fuzz_*.cc; do
       name=$(basename "$src" .cc)
@@ -92,10 +107,13 @@ if [ "${BATCHWATCH_SKIP_FUZZ:-0}" != 1 ] && ls fuzz/fuzz_*.cc >/dev/null 2>&1; t
       fi
       rm -rf "$work"
     done
+    end_stage "fuzzers"
   fi
 fi
 
 echo
+echo "stage times:"
+for t in "${stage_times[@]}"; do echo "  $t"; done
 echo "test suite took $((SECONDS / 60))m$((SECONDS % 60))s"
 if [ ${#failures[@]} -gt 0 ]; then
   echo "FAILED:"

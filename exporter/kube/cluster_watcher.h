@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "kube/connection.h"
 #include "batch/objects.h"
+#include "kube/connection.h"
 
 namespace prometheus {
 class Registry;

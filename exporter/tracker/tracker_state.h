@@ -19,8 +19,8 @@
 #include <utility>
 #include <vector>
 
-#include "cron/controller.h"
 #include "batch/objects.h"
+#include "cron/controller.h"
 #include "tracker/text_format.h"
 #include "tracker/tracker.h"
 
