@@ -16,6 +16,7 @@
 
 #include "app/flags.h"
 #include "app/schedule_command.h"
+#include "batch/shard.h"
 #include "batchwatch/version.h"
 #include "http/server.h"
 #include "kube/cluster_watcher.h"
@@ -130,12 +131,28 @@ int Main(int argc, char** argv) {
       .Register(*registry)
       .Add({{"version", kVersion}, {"revision", kRevision}})
       .Set(1);
+  prometheus::BuildGauge()
+      .Name("batchwatch_shard_ordinal")
+      .Help("The shard this instance counts (--shard; 0 when not sharded).")
+      .Register(*registry)
+      .Add({})
+      .Set(flags.shard);
+  prometheus::BuildGauge()
+      .Name("batchwatch_total_shards")
+      .Help("How many shards the CronJobs and job groups are split into (--total-shards).")
+      .Register(*registry)
+      .Add({})
+      .Set(flags.total_shards);
+  // Between the watch and the tracker: with one shard it forwards everything.
+  batch::ShardFilter shard_filter(batch::ShardSpec{static_cast<uint32_t>(flags.shard),
+                                                   static_cast<uint32_t>(flags.total_shards)},
+                                  &tracker);
 
   kube::WatchOptions watch_options;
   watch_options.namespaces = flags.namespaces;
   watch_options.exclude_namespaces = flags.exclude_namespaces;
   watch_options.job_group_label = flags.job_group_label;
-  kube::ClusterWatcher watcher(connection, watch_options, &tracker, registry.get());
+  kube::ClusterWatcher watcher(connection, watch_options, &shard_filter, registry.get());
 
   http::Handlers handlers;
   handlers.metrics = [&tracker, registry](std::string* out) {

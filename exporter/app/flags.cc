@@ -5,10 +5,12 @@
 #include <sstream>
 #include <string_view>
 
+#include "batch/shard.h"
+
 namespace batchwatch::app {
 namespace {
 
-enum class Kind { kString, kList, kBool, kInt };
+enum class Kind { kString, kList, kBool, kInt, kIndex };
 
 struct FlagSpec {
   const char* name;
@@ -80,6 +82,18 @@ const std::vector<FlagSpec>& Specs() {
       {"job-gauges", "MODE", Kind::kString,
        "per-Job gauges (batchwatch_job_*): unfinished (default), all, or none.",
        [](Flags* f) -> void* { return &f->job_gauges; }},
+      {"shard", "N", Kind::kIndex,
+       "count only shard N (0-based) of --total-shards: a CronJob with all its Jobs, a standalone "
+       "Job with its job group, by a stable hash of namespace and name (default 0).",
+       [](Flags* f) -> void* { return &f->shard; }},
+      {"total-shards", "M", Kind::kInt,
+       "number of shards the Jobs and CronJobs are split into; run one batchwatch per shard "
+       "(default 1: no sharding; see docs/scaling.md).",
+       [](Flags* f) -> void* { return &f->total_shards; }},
+      {"shard-from-pod-name", "NAME", Kind::kString,
+       "take --shard from the StatefulSet ordinal at the end of this pod name (\"batchwatch-2\" "
+       "-> 2; pass $(POD_NAME) from the downward API).",
+       [](Flags* f) -> void* { return &f->shard_from_pod_name; }},
       {"log-level", "LEVEL", Kind::kString, "debug, info (default), warn or error.",
        [](Flags* f) -> void* { return &f->log_level; }},
       {"log-format", "FORMAT", Kind::kString, "text (logfmt, default) or json.",
@@ -161,6 +175,16 @@ ParseResult ParseFlags(int argc, char** argv, Flags* flags, std::string* error) 
         *static_cast<int*>(field) = static_cast<int>(n);
         break;
       }
+      case Kind::kIndex: {
+        char* end = nullptr;
+        long n = std::strtol(value.c_str(), &end, 10);
+        if (value.empty() || *end != '\0' || n < 0 || n > 86400) {
+          *error = "flag --" + name + ": \"" + value + "\" is not a whole number from 0 to 86400";
+          return ParseResult::kError;
+        }
+        *static_cast<int*>(field) = static_cast<int>(n);
+        break;
+      }
       case Kind::kBool:
         break;
     }
@@ -179,6 +203,25 @@ ParseResult ParseFlags(int argc, char** argv, Flags* flags, std::string* error) 
   if (flags->job_gauges != "unfinished" && flags->job_gauges != "all" &&
       flags->job_gauges != "none") {
     *error = "flag --job-gauges: \"" + flags->job_gauges + "\" is not unfinished, all or none";
+    return ParseResult::kError;
+  }
+  if (!flags->shard_from_pod_name.empty()) {
+    if (flags->shard >= 0) {
+      *error = "flags --shard and --shard-from-pod-name: give only one";
+      return ParseResult::kError;
+    }
+    uint32_t ordinal = 0;
+    if (!batch::ParsePodOrdinal(flags->shard_from_pod_name, &ordinal)) {
+      *error = "flag --shard-from-pod-name: \"" + flags->shard_from_pod_name +
+               "\" does not end in -<ordinal> (as StatefulSet pods do, e.g. batchwatch-0)";
+      return ParseResult::kError;
+    }
+    flags->shard = static_cast<int>(ordinal);
+  }
+  if (flags->shard < 0) flags->shard = 0;
+  if (flags->shard >= flags->total_shards) {
+    *error = "flag --shard: " + std::to_string(flags->shard) + " is not below --total-shards " +
+             std::to_string(flags->total_shards) + " (shards are numbered from 0)";
     return ParseResult::kError;
   }
   if (flags->job_group_label.empty()) {

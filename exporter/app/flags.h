@@ -21,6 +21,12 @@ struct Flags {
   std::string job_group_label = "app.kubernetes.io/name";
   std::string controller_time_zone = "UTC";
   std::string job_gauges = "unfinished";
+  // Sharding (docs/scaling.md): this instance counts only the CronJobs and job groups whose
+  // hash modulo total_shards is shard. shard is -1 until given; ParseFlags resolves it (from
+  // --shard-from-pod-name when set) to 0..total_shards-1.
+  int shard = -1;
+  int total_shards = 1;
+  std::string shard_from_pod_name;
   // Serving and state.
   std::string listen_address = ":9981";
   std::string web_config_file;

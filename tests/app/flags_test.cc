@@ -77,13 +77,58 @@ TEST(Flags, BadFlagsAreErrorsNamingTheFlag) {
   }
 }
 
+TEST(Flags, ShardFromFlagsOrFromThePodName) {
+  Parsed none = Parse({});
+  ASSERT_EQ(none.result, ParseResult::kOk) << none.error;
+  EXPECT_EQ(none.flags.shard, 0);
+  EXPECT_EQ(none.flags.total_shards, 1);
+  Parsed given = Parse({"--shard", "2", "--total-shards=3"});
+  ASSERT_EQ(given.result, ParseResult::kOk) << given.error;
+  EXPECT_EQ(given.flags.shard, 2);
+  EXPECT_EQ(given.flags.total_shards, 3);
+  Parsed pod = Parse({"--shard-from-pod-name", "batchwatch-1", "--total-shards", "3"});
+  ASSERT_EQ(pod.result, ParseResult::kOk) << pod.error;
+  EXPECT_EQ(pod.flags.shard, 1);
+  const std::vector<BadCase> cases = {
+      {{"--shard=3", "--total-shards=3"}, "is not below --total-shards 3"},
+      {{"--shard=1"}, "is not below --total-shards 1"},
+      {{"--shard=-1", "--total-shards=3"}, "--shard"},
+      {{"--total-shards=0"}, "--total-shards"},
+      {{"--shard-from-pod-name=batchwatch", "--total-shards=3"}, "does not end in -<ordinal>"},
+      {{"--shard-from-pod-name=batchwatch-5", "--total-shards=3"}, "is not below"},
+      {{"--shard=0", "--shard-from-pod-name=batchwatch-1", "--total-shards=3"}, "only one"},
+  };
+  for (const auto& c : cases) {
+    Parsed p = Parse(c.args);
+    EXPECT_EQ(p.result, ParseResult::kError) << c.args[0];
+    EXPECT_NE(p.error.find(c.error_mentions), std::string::npos)
+        << "error \"" << p.error << "\" should mention " << c.error_mentions;
+  }
+}
+
 TEST(Flags, HelpDocumentsEveryFlag) {
   std::string help = HelpText();
-  for (const char* flag :
-       {"--apiserver", "--kubeconfig", "--context", "--token-file", "--ca-file",
-        "--insecure-skip-tls-verify", "--listen-address", "--namespaces", "--exclude-namespaces",
-        "--controller-time-zone", "--state-file", "--job-group-label", "--log-level",
-        "--log-format", "--job-gauges", "--state-save-interval", "--help", "--version"}) {
+  for (const char* flag : {"--apiserver",
+                           "--kubeconfig",
+                           "--context",
+                           "--token-file",
+                           "--ca-file",
+                           "--insecure-skip-tls-verify",
+                           "--listen-address",
+                           "--namespaces",
+                           "--exclude-namespaces",
+                           "--controller-time-zone",
+                           "--state-file",
+                           "--job-group-label",
+                           "--log-level",
+                           "--log-format",
+                           "--job-gauges",
+                           "--state-save-interval",
+                           "--shard",
+                           "--total-shards",
+                           "--shard-from-pod-name",
+                           "--help",
+                           "--version"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
   EXPECT_NE(help.find("9981"), std::string::npos);
