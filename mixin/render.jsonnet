@@ -2,10 +2,12 @@
 // scripts/render-mixin.py writes `yaml` entries as YAML and `json` entries as JSON. It runs
 // this twice: single cluster (the default _config) into alerts/, dashboards/ and deploy/, and
 // with showMultiCluster into mixin/out-multicluster/. `overrides` is merged into _config
-// (the end-to-end tests shorten `for` durations and intervals with it).
+// (the end-to-end tests shorten `for` durations and intervals with it), field by field.
 function(multicluster=false, overrides={}, out=null)
-  local mixin = (import 'mixin.libsonnet') + {
-    _config+:: { showMultiCluster: multicluster } + overrides,
+  local base = import 'mixin.libsonnet';
+  // Merged field by field (std.mergePatch): { alertFor: { BatchwatchDown: '1m' } } changes one.
+  local mixin = base + {
+    _config:: std.mergePatch(base._config, { showMultiCluster: multicluster } + overrides),
   };
   local groups = mixin.prometheusRules.groups + mixin.prometheusAlerts.groups;
   local prefix = if out != null then out else if multicluster then 'mixin/out-multicluster/' else '';
