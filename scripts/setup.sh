@@ -14,7 +14,7 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl openssl
   clang libclang-rt-14-dev clang-format
-  prometheus prometheus-alertmanager yamllint shellcheck
+  prometheus prometheus-alertmanager yamllint shellcheck jsonnet
 )
 if [ "${1:-}" = "--runtime-only" ]; then
   PACKAGES=(build-essential cmake ninja-build pkg-config git ca-certificates tzdata

@@ -93,15 +93,16 @@ class ProcessGroup:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def start_batchwatch(group, binary, apiserver_url, extra_args=()):
-    """Starts batchwatch on a free port chosen by itself (port 0) and returns its base URL."""
-    proc = group.start("batchwatch", [binary, "--apiserver", apiserver_url,
-                                      "--listen-address", "127.0.0.1:0"] + list(extra_args))
+def start_batchwatch(group, binary, apiserver_url, extra_args=(), name="batchwatch"):
+    """Starts batchwatch on a free port chosen by itself (port 0) and returns its base URL.
+    `name` names its log in the group (several instances need distinct names)."""
+    proc = group.start(name, [binary, "--apiserver", apiserver_url,
+                              "--listen-address", "127.0.0.1:0"] + list(extra_args))
 
     def port():
         if proc.poll() is not None:
-            raise RuntimeError("batchwatch exited:\n" + group.log("batchwatch"))
-        m = re.search(r"msg=listening .*port=(\d+)", group.log("batchwatch"))
+            raise RuntimeError("batchwatch exited:\n" + group.log(name))
+        m = re.search(r"msg=listening .*port=(\d+)", group.log(name))
         return m and int(m.group(1))
 
     return "http://127.0.0.1:%d" % wait_until(port, 30, what="batchwatch to listen")
@@ -147,6 +148,52 @@ def start_prometheus(group, target_url, rule_files, alertmanager_url=None, inter
     url = "http://127.0.0.1:%d" % port
     wait_until(lambda: urllib.request.urlopen(url + "/-/ready", timeout=2).status == 200,
                60, what="prometheus")
+    return url
+
+
+def start_alertmanager_with_config(group, config_text, name="alertmanager"):
+    """Alertmanager with the given configuration (YAML text), e.g. a webhook receiver."""
+    port = free_port()
+    d = os.path.join(group.workdir, name)
+    os.makedirs(d, exist_ok=True)
+    cfg = os.path.join(d, "alertmanager.yml")
+    with open(cfg, "w") as f:
+        f.write(config_text)
+    group.start(name, ["prometheus-alertmanager", "--config.file=" + cfg, "--storage.path=" + d,
+                       "--web.listen-address=127.0.0.1:%d" % port, "--cluster.listen-address="])
+    url = "http://127.0.0.1:%d" % port
+    wait_until(lambda: http_json(url + "/api/v2/status"), 30, what=name)
+    return url
+
+
+def start_prometheus_with(group, name, scrape_configs, rule_files=(), alertmanager_url=None,
+                          external_labels=None, interval="1s"):
+    """A Prometheus named `name` (its own directory and log) with the given scrape_configs
+    (a list of YAML lines, indented as list items under `scrape_configs:`), rule files,
+    external labels and optional Alertmanager. Returns its base URL."""
+    port = free_port()
+    d = os.path.join(group.workdir, name)
+    os.makedirs(d, exist_ok=True)
+    lines = ["global:", "  scrape_interval: %s" % interval, "  evaluation_interval: %s" % interval]
+    if external_labels:
+        lines.append("  external_labels:")
+        lines += ["    %s: %s" % (k, json.dumps(v)) for k, v in sorted(external_labels.items())]
+    lines.append("rule_files:" + ("" if rule_files else " []"))
+    lines += ["  - %s" % os.path.abspath(r) for r in rule_files]
+    if alertmanager_url:
+        am = urllib.parse.urlparse(alertmanager_url).netloc
+        lines += ["alerting:", "  alertmanagers:", "    - static_configs:",
+                  "        - targets: ['%s']" % am]
+    lines += ["scrape_configs:"] + list(scrape_configs)
+    cfg = os.path.join(d, "prometheus.yml")
+    with open(cfg, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    group.start(name, ["prometheus", "--config.file=" + cfg,
+                       "--storage.tsdb.path=" + os.path.join(d, "data"),
+                       "--web.listen-address=127.0.0.1:%d" % port])
+    url = "http://127.0.0.1:%d" % port
+    wait_until(lambda: urllib.request.urlopen(url + "/-/ready", timeout=2).status == 200,
+               60, what=name)
     return url
 
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Checks the Grafana dashboards in dashboards/ and lists their queries.
 
-  check_dashboards.py check [--promtool PATH] [FILE...]
+  check_dashboards.py check [--promtool PATH] [--cluster-variable LABEL] [FILE...]
       Checks the JSON model: schemaVersion >= 38, a uid, unique panel ids, every panel has a
       unit (fieldConfig.defaults.unit), a datasource that is the ${datasource} variable, and
       targets with an expr; every variable an expr uses is defined; every metric it names is in
       the metric contract (tests/alerts/metric_contract.txt). Then every expr, with variables
       replaced by sample values, is written as a recording rule and parsed by
-      `promtool check rules`.
+      `promtool check rules`. With --cluster-variable LABEL (the multi-cluster rendering), there
+      must be a variable LABEL and every selector of every expr must match LABEL="$LABEL".
 
   check_dashboards.py queries [--var NAME=VALUE ...] [--rate-interval 1m] [--range 1h] [FILE...]
       Prints every panel query with variables substituted as a JSON list of
@@ -42,11 +43,14 @@ BUILTIN_DEFAULTS = {
     "__interval_ms": "60000",
 }
 # Sample values for the dashboards' own variables when the variable has no usable default.
-SAMPLE_VALUES = {"namespace": "default", "cronjob": "example", "datasource": "prometheus"}
+SAMPLE_VALUES = {"namespace": "default", "cronjob": "example", "datasource": "prometheus",
+                 "cluster": "example"}
 
 VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\[\[(\w+)(?::\w+)?\]\]|\$(\w+)")
 METRIC = re.compile(r"\b(batchwatch_[a-zA-Z0-9_]+)\b")
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
+# A series selector: a metric name (or a recording rule name), optionally with matchers.
+SELECTOR = re.compile(r"\b((?:batchwatch[_:][\w:]*)|up)\b(\{[^}]*\})?")
 
 
 def dashboard_files(paths):
@@ -107,7 +111,14 @@ def contract_violations(expr, contract):
     return bad
 
 
-def check_dashboard(path, dash, contract):
+def missing_cluster_matcher(expr, label):
+    """Selectors of expr that do not restrict label to the dashboard variable."""
+    want = f'{label}="${label}"'
+    return [m.group(0) for m in SELECTOR.finditer(expr)
+            if not m.group(2) or want not in m.group(2)]
+
+
+def check_dashboard(path, dash, contract, cluster_label=None):
     errors = []
     where = os.path.relpath(path, ROOT)
 
@@ -134,6 +145,8 @@ def check_dashboard(path, dash, contract):
         if v.get("type") == "query" and (v.get("datasource") or {}).get("uid") != DATASOURCE_REF:
             err(f"variable {v.get('name')!r} must query datasource {DATASOURCE_REF}")
     known = set(names) | set(BUILTIN_DEFAULTS)
+    if cluster_label and cluster_label not in names:
+        err(f"needs a variable {cluster_label!r} (multi-cluster)")
 
     seen_ids = {}
     for p in all_panels(dash):
@@ -175,6 +188,10 @@ def check_dashboard(path, dash, contract):
                 err(f"{label} {ref}: expr uses undefined variable ${name}")
             for name in contract_violations(expr, contract):
                 err(f"{label} {ref}: metric {name} is not in the metric contract")
+            if cluster_label:
+                for s in missing_cluster_matcher(expr, cluster_label):
+                    err(f"{label} {ref}: selector {s} does not match "
+                        f"{cluster_label}=\"${cluster_label}\"")
     return errors
 
 
@@ -235,6 +252,8 @@ def main(argv):
     sub = parser.add_subparsers(dest="command")
     check = sub.add_parser("check", help="check the dashboards (default)")
     check.add_argument("--promtool", default=shutil.which("promtool") or "/usr/bin/promtool")
+    check.add_argument("--cluster-variable", metavar="LABEL",
+                       help="multi-cluster: every selector must match LABEL=\"$LABEL\"")
     check.add_argument("files", nargs="*")
     listing = sub.add_parser("queries", help="print the panel queries as JSON")
     listing.add_argument("--var", action="append", type=parse_var, default=[],
@@ -273,7 +292,7 @@ def main(argv):
     uids = {}
     items = []
     for path, dash in dashboards:
-        errors += check_dashboard(path, dash, contract)
+        errors += check_dashboard(path, dash, contract, args.cluster_variable)
         uid = dash.get("uid") if isinstance(dash, dict) else None
         if uid in uids:
             errors.append(f"{path}: uid {uid!r} also used by {uids[uid]}")

@@ -90,8 +90,8 @@ RULE_CASES = [
                          "failed.", "summary: A CronJob failed."),
      "alert BatchwatchCronJobLastRunFailed: summary must name"),
     ("metric outside the contract",
-     lambda s: s.replace("batchwatch_cronjob_consecutive_failures >= 3",
-                         "batchwatch_cronjob_failures_in_a_row >= 3"),
+     lambda s: s.replace('batchwatch_cronjob_consecutive_failures{job="batchwatch"} >= 3',
+                         'batchwatch_cronjob_failures_in_a_row{job="batchwatch"} >= 3'),
      "batchwatch_cronjob_failures_in_a_row is not in the metric contract"),
     ("alert without any promtool test",
      lambda s: s.replace("alert: BatchwatchDown", "alert: BatchwatchUnavailable"),
@@ -167,49 +167,104 @@ class RuleCheckerTest(unittest.TestCase):
                 self.assertIn(message, proc.stderr)
 
 
-class PrometheusRuleGeneratorTest(unittest.TestCase):
-    GEN = os.path.join(ROOT, "scripts", "gen-prometheusrule.py")
+class MixinRenderTest(unittest.TestCase):
+    RENDER = os.path.join(ROOT, "scripts", "render-mixin.py")
+    RENDERED = ["alerts/batchwatch.rules.yml", "deploy/prometheusrule.yaml",
+                "dashboards/batchwatch-fleet.json", "dashboards/batchwatch-cronjob.json",
+                "mixin/out-multicluster/batchwatch.rules.yml",
+                "mixin/out-multicluster/prometheusrule.yaml",
+                "mixin/out-multicluster/dashboards/batchwatch-fleet.json",
+                "mixin/out-multicluster/dashboards/batchwatch-cronjob.json"]
 
-    def generate(self, rules_text, *extra):
+    def copy_tree(self, tmp):
+        for path in self.RENDERED:
+            os.makedirs(os.path.dirname(os.path.join(tmp, path)), exist_ok=True)
+            shutil.copy(os.path.join(ROOT, path), os.path.join(tmp, path))
+
+    def test_stale_or_missing_rendered_file_fails_the_check(self):
+        for name, path, change in [
+                ("edited rule file", "alerts/batchwatch.rules.yml", "append"),
+                ("edited multi-cluster dashboard",
+                 "mixin/out-multicluster/dashboards/batchwatch-fleet.json", "append"),
+                ("missing PrometheusRule", "deploy/prometheusrule.yaml", "delete")]:
+            with self.subTest(name), tempfile.TemporaryDirectory() as tmp:
+                self.copy_tree(tmp)
+                proc = run([self.RENDER, "--check", "--root", tmp])
+                self.assertEqual(proc.returncode, 0, proc.stderr)
+                if change == "append":
+                    with open(os.path.join(tmp, path), "a", encoding="utf-8") as f:
+                        f.write("# hand edit\n")
+                else:
+                    os.remove(os.path.join(tmp, path))
+                proc = run([self.RENDER, "--check", "--root", tmp])
+                self.assertEqual(proc.returncode, 1, proc.stdout + proc.stderr)
+                self.assertIn("out of date", proc.stderr)
+                self.assertIn(path, proc.stderr)
+
+    def test_config_overrides_reach_the_rendered_rules(self):
         with tempfile.TemporaryDirectory() as tmp:
-            path = os.path.join(tmp, "rules.yml")
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(rules_text)
-            return run([self.GEN, "--rules", path, "--output", "-", *extra])
+            config = {"runbookURLPattern": "https://runbooks.example.org/batchwatch#%s",
+                      "batchwatchSelector": 'job="bw", env="prod"',
+                      "sloCronJobs": [{"namespace": "ns", "cronjob": "backup", "target": 0.99}]}
+            proc = run([self.RENDER, "--out-dir", tmp, "--config", json.dumps(config)])
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            with open(os.path.join(tmp, "batchwatch.rules.yml"), encoding="utf-8") as f:
+                rules = f.read()
+            self.assertIn("runbook_url: https://runbooks.example.org/batchwatch#batchwatchdown",
+                          rules)
+            self.assertIn('up{job="bw", env="prod"} == 0', rules)
+            self.assertIn("record: batchwatch:cronjob_slo_success_target", rules)
+            proc = run([os.path.join(HERE, "check_rules.py"), "--rules",
+                        os.path.join(tmp, "batchwatch.rules.yml"), "--no-test-coverage",
+                        "--runbook-prefix", "https://runbooks.example.org/batchwatch#"])
+            self.assertEqual(proc.returncode, 0, proc.stderr)
 
-    def test_spec_is_the_rule_file_indented(self):
-        proc = self.generate("groups:\n  - name: g\n    rules:\n      - alert: A\n"
-                             "        expr: |\n          up == 0\n")
+    def test_bad_config_is_a_clear_error(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            proc = run([self.RENDER, "--out-dir", tmp, "--config", "[1]"])
+            self.assertEqual(proc.returncode, 2)
+            self.assertIn("--config", proc.stderr)
+            # Multi-cluster SLO targets must name their cluster.
+            proc = run([self.RENDER, "--out-dir", tmp, "--multicluster", "--config", json.dumps(
+                {"sloCronJobs": [{"namespace": "ns", "cronjob": "backup", "target": 0.99}]})])
+            self.assertEqual(proc.returncode, 2)
+            self.assertIn("jsonnet failed", proc.stderr)
+
+
+class MultiClusterCheckTest(unittest.TestCase):
+    MULTI = os.path.join(ROOT, "mixin", "out-multicluster")
+
+    def test_rendered_multicluster_files_pass(self):
+        proc = run([os.path.join(HERE, "check_rules.py"), "--rules",
+                    os.path.join(self.MULTI, "batchwatch.rules.yml"), "--cluster-label",
+                    "cluster", "--no-test-coverage"])
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertIn("kind: PrometheusRule\n", proc.stdout)
-        self.assertTrue(proc.stdout.endswith(
-            "spec:\n  groups:\n    - name: g\n      rules:\n        - alert: A\n"
-            "          expr: |\n            up == 0\n"), proc.stdout)
 
-    def test_rule_files_outside_the_subset_are_refused(self):
-        cases = [
-            ("second top-level key", "groups: []\nextra: 1\n", "only top-level key"),
-            ("document marker", "---\ngroups: []\n", "document marker"),
-            ("tab indentation", "groups:\n\t- name: g\n", "tab character"),
-            ("no groups", "# empty\n", "only top-level key"),
-        ]
-        for name, text, message in cases:
-            with self.subTest(name):
-                proc = self.generate(text)
-                self.assertEqual(proc.returncode, 2, proc.stdout)
-                self.assertIn(message, proc.stderr)
+    def test_single_cluster_rules_fail_the_multicluster_check(self):
+        proc = run([os.path.join(HERE, "check_rules.py"), "--rules", RULES, "--cluster-label",
+                    "cluster", "--no-test-coverage"])
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("drops cluster", proc.stderr)
+        self.assertIn("must name the cluster", proc.stderr)
 
-    def test_extra_labels(self):
-        proc = self.generate("groups: []\n", "--label", "release=kube-prometheus-stack")
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertIn("    release: kube-prometheus-stack\n", proc.stdout)
-        proc = self.generate("groups: []\n", "--label", "no-equals-sign")
-        self.assertEqual(proc.returncode, 2)
-
-    def test_missing_rule_file_is_a_clear_error(self):
-        proc = run([self.GEN, "--rules", "/nonexistent/rules.yml", "--output", "-"])
-        self.assertEqual(proc.returncode, 2)
-        self.assertIn("cannot read /nonexistent/rules.yml", proc.stderr)
+    def test_dashboard_query_without_cluster_matcher_fails(self):
+        path = os.path.join(self.MULTI, "dashboards", "batchwatch-fleet.json")
+        with open(path, encoding="utf-8") as f:
+            dash = json.load(f)
+        first_query_panel(dash)["targets"][0]["expr"] = \
+            'count(batchwatch_cronjob_info{job="batchwatch"})'
+        with tempfile.TemporaryDirectory() as tmp:
+            broken = os.path.join(tmp, "fleet.json")
+            with open(broken, "w", encoding="utf-8") as f:
+                json.dump(dash, f)
+            proc = run([os.path.join(HERE, "check_dashboards.py"), "check",
+                        "--cluster-variable", "cluster", broken])
+            self.assertEqual(proc.returncode, 1)
+            self.assertIn('does not match cluster="$cluster"', proc.stderr)
+            proc = run([os.path.join(HERE, "check_dashboards.py"), "check",
+                        "--cluster-variable", "cluster", FLEET])
+            self.assertEqual(proc.returncode, 1)
+            self.assertIn("needs a variable 'cluster'", proc.stderr)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 """End to end: the simulated cluster (fake API server + a CronJob controller for `@every`
 schedules), batchwatch, Debian's Prometheus scraping it every second with the shipped rules
 (their `for:` durations and hour windows shortened, as docs/alerts.md describes) and a 1 s
-evaluation interval, and Debian's Alertmanager.
+evaluation interval, and Debian's Alertmanager. The rules are the mixin's, rendered with
+shortened `for` durations and windows (e2e_rules.py).
 
 Asserts that exactly the expected alerts reach Alertmanager's API, that batchwatch's counters
 agree with what the simulator did, and that every dashboard panel's query (variables
@@ -10,7 +11,6 @@ substituted) parses and returns data in that Prometheus. Every process is stoppe
 end, also on failure."""
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -23,26 +23,18 @@ sys.path.insert(0, os.path.join(SRC, "sim"))
 from fake_apiserver import FakeCluster, serve  # noqa: E402
 from simulator import Simulator, job_groups, scenario  # noqa: E402
 import stack  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_rules  # noqa: E402
 
 # (alertname, namespace, cronjob) that must be active in Alertmanager, and nothing else.
 EXPECTED_ALERTS = {
     ("BatchwatchCronJobLastRunFailed", "batch", "failing-backup"),
     ("BatchwatchCronJobConsecutiveFailures", "batch", "failing-backup"),
+    ("BatchwatchCronJobNeverSucceeded", "batch", "failing-backup"),
     ("BatchwatchCronJobForbidSkipped", "batch", "overrunning-etl"),
     ("BatchwatchCronJobRunLongerThanInterval", "batch", "overrunning-etl"),
     ("BatchwatchCronJobMissedSchedules", "ops", "flaky-controller"),
 }
-
-
-def shortened_rules(path, out):
-    """The shipped rules with `for:` set to 2s and hour windows shrunk to 2m."""
-    with open(path) as f:
-        text = f.read()
-    text = re.sub(r"(?m)^( +for:) .*$", r"\1 2s", text)
-    text = text.replace("[1h]", "[2m]").replace("offset 1h", "offset 2m")
-    with open(out, "w") as f:
-        f.write(text)
-    return out
 
 
 def active_alerts(am_url):
@@ -76,8 +68,7 @@ class EndToEnd(unittest.TestCase):
         server = serve(cluster, 0)
         sim = Simulator(cluster, scenario("e2e"), job_groups=job_groups("e2e"))
         try:
-            rules = shortened_rules(os.path.join(SRC, "alerts", "batchwatch.rules.yml"),
-                                    os.path.join(group.workdir, "rules.yml"))
+            rules = e2e_rules.render(os.path.join(group.workdir, "rules"))
             sim.start()
             bw = stack.start_batchwatch(group, BIN, server.url,
                                         ["--token-file", token_file, "--log-level", "debug"])

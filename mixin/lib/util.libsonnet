@@ -1,0 +1,51 @@
+// PromQL and annotation building blocks shared by the rules and the dashboards. Every
+// function takes the mixin's _config as `c`.
+{
+  // The matchers of a selector: batchwatchSelector plus `extra` (a string of matchers).
+  sel(c, extra=''):: std.join(', ', [m for m in [c.batchwatchSelector, extra] if m != '']),
+
+  // Label list of a `by (...)` or `on (...)` clause: with showMultiCluster the cluster label
+  // comes first, so no aggregation or join merges two clusters.
+  by(c, labels):: std.join(', ', (if c.showMultiCluster then [c.clusterLabel] else []) + labels),
+
+  // " in cluster <name>" for alert texts, empty for a single cluster.
+  inCluster(c):: if c.showMultiCluster then ' in cluster {{ $labels.%s }}' % c.clusterLabel else '',
+
+  // Collapses identical HA replicas (series that differ only by replicaLabels).
+  dedup(c, expr):: 'max without (%s) (%s)' % [std.join(', ', c.replicaLabels), expr],
+
+  // Increase of counter selector `s` over `w`, counting a series born inside the window with
+  // its whole value: increase() alone cannot see the first increment of a series that appears
+  // with value 1.
+  bornIncrease(s, w)::
+    '(\n  increase(%(s)s[%(w)s])\n    and %(s)s offset %(w)s\n)\nor (\n  %(s)s\n    unless %(s)s offset %(w)s\n)' % { s: s, w: w },
+
+  indent(text, n)::
+    local pad = std.repeat(' ', n);
+    std.join('\n', [if l == '' then l else pad + l for l in std.split(text, '\n')]),
+
+  // '1h' -> 'hour', '10m' -> '10 minutes': for "in the last hour", "for 10 minutes".
+  humanWindow(w)::
+    local units = { s: 'second', m: 'minute', h: 'hour', d: 'day', w: 'week' };
+    local n = std.parseInt(std.substr(w, 0, std.length(w) - 1));
+    local unit = units[std.substr(w, std.length(w) - 1, 1)];
+    if n == 1 then unit else '%d %ss' % [n, unit],
+
+  // 3 -> 'three' (up to ten), for "more than three times its schedule interval".
+  numberWord(n)::
+    local words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
+    if n >= 0 && n <= 10 then words[n] else std.toString(n),
+
+  runbook(c, alertName):: c.runbookURLPattern % std.asciiLower(alertName),
+
+  alert(c, name, severity, expr, summary, description, labels={}):: {
+    alert: name,
+    expr: expr + '\n',
+    labels: { severity: severity } + labels,
+    annotations: {
+      summary: summary,
+      description: description,
+      runbook_url: $.runbook(c, name),
+    },
+  } + (if c.alertFor[name] != '0s' then { 'for': c.alertFor[name] } else {}),
+}
