@@ -777,7 +777,7 @@ def wait_until(t):
         time.sleep(delay)
 
 
-def in_quiet_part_of_minute(lo=15, hi=38):
+def in_quiet_part_of_minute(lo=12, hi=25):
     """Blocks until the wall clock is between `lo` and `hi` seconds past a minute: CronJob
     slots are on minute boundaries, so disruptions placed here do not hit a slot."""
     while True:

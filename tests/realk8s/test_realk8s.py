@@ -42,6 +42,9 @@ JOBS = "/apis/batch/v1/namespaces/{}/jobs"
 CRONJOBS_V1BETA1 = "/apis/batch/v1beta1/namespaces/{}/cronjobs"
 # A hang guard for convergence, not a timing assertion.
 CONVERGE_LIMIT = 90
+# The watch scenario restarts the apiserver only once the rbac scenario is done: that one
+# judges batchwatch's startup and its every request, which an outage would disturb.
+RBAC_DONE = threading.Event()
 
 
 class Scenario:
@@ -227,6 +230,7 @@ class RbacScenario(Scenario):
         problems = []
         started = time.time()
         self.full_permissions_run(problems)
+        self.bad_token_run(problems)
         for perm in granted:
             self.without(perm, granted, problems)
         # Least privilege: every granted permission was used by batchwatch's own requests.
@@ -318,6 +322,18 @@ class RbacScenario(Scenario):
                 self.audit_watch_ok(r, bw.started) for r in ("jobs", "cronjobs")), limit=30)
         except AssertionError as e:
             problems.append(f"with deploy/'s RBAC: {e}")
+
+    def bad_token_run(self, problems):
+        """A token the apiserver does not know: its real 401 Status body, named at startup."""
+        bad = os.path.join(self.dir, "bad-token")
+        with open(bad, "w") as f:
+            f.write("not-a-real-token\n")
+        bw = self.batchwatch("batchwatch-rbac-bad-token", self.proxy(), bad)
+        code = bw.wait_exit(60)
+        text = bw.log_text()
+        if code != 1 or "rejected the credentials (401 Unauthorized" not in text:
+            problems.append(f"with an unknown token: exit code {code} (expected 1 and a 401 "
+                            f"message):\n{text[-1500:]}")
 
     def without(self, perm, granted, problems):
         group, resource, verb = perm
@@ -468,6 +484,8 @@ class WatchScenario(Scenario):
             # so its watch must be answered 410 and batchwatch must list again.
             self.cp.etcdctl("put", "/batchwatch-realk8s/bump", str(time.time()))
             self.cp.compact()
+        if not RBAC_DONE.wait(timeout=300):
+            raise AssertionError("the rbac scenario did not end within 5 minutes")
         rk.in_quiet_part_of_minute()
         t = time.monotonic()
         self.cp.restart_apiserver(while_down)
@@ -818,10 +836,14 @@ def main():
             finally:
                 if s:
                     s.close()
+                if name == "rbac":
+                    RBAC_DONE.set()
             log(f"{name}: {'ok' if results[name][0] else 'FAILED'} "
                 f"({results[name][2]:.0f} s)")
         # The watch scenario restarts the apiserver: it runs in the main thread, which outlives
         # the restarted process (children die with the thread that started them).
+        if "rbac" not in names:
+            RBAC_DONE.set()
         threads = [threading.Thread(target=run, args=(n,)) for n in names if n != "watch"]
         for t in threads:
             t.start()
