@@ -36,8 +36,10 @@ failures=()
 k8s_log="$root/build-k8s.log"
 if [ "${BATCHWATCH_SKIP_REALK8S:-0}" != 1 ]; then
   echo "=== building the Kubernetes control plane in the background (log: $k8s_log)"
-  bash scripts/k8s-build.sh >"$k8s_log" 2>&1 &
+  setsid bash scripts/k8s-build.sh >"$k8s_log" 2>&1 &
   k8s_pid=$!
+  # Its own process group: stopped with everything it started if this script ends first.
+  trap 'kill -- -"$k8s_pid" 2>/dev/null' EXIT
 fi
 
 # Runs ctest in build dir $1 with extra args; adds its counts to the totals.
