@@ -25,7 +25,8 @@ inline batch::CronJob MakeCronJob(int i) {
   static const char* kSchedules[] = {"*/5 * * * *", "0 * * * *", "30 2 * * *", "*/15 9-17 * * 1-5"};
   c.schedule = kSchedules[i % 4];
   if (i % 3 == 0) c.time_zone = "Europe/Berlin";
-  c.concurrency_policy = i % 2 ? batch::ConcurrencyPolicy::kForbid : batch::ConcurrencyPolicy::kAllow;
+  c.concurrency_policy =
+      i % 2 ? batch::ConcurrencyPolicy::kForbid : batch::ConcurrencyPolicy::kAllow;
   c.last_schedule_time = kNow - 300;
   return c;
 }
@@ -68,9 +69,9 @@ std::unique_ptr<tracker::Tracker> MakeLoadedTracker(int cronjobs, int jobs_per,
   tracker::TrackerOptions opts;
   opts.clock = [] { return kNow; };
   auto t = std::make_unique<tracker::Tracker>(opts);
-  for (int i = 0; i < cronjobs; ++i) t->OnCronJobUpsert(nullptr, MakeCronJob(i));
+  for (int i = 0; i < cronjobs; ++i) t->OnCronJobUpsert(MakeCronJob(i));
   for (int i = 0; i < cronjobs; ++i) {
-    for (int k = 0; k < jobs_per; ++k) t->OnJobUpsert(nullptr, MakeJob(i, k, succeeded(k)));
+    for (int k = 0; k < jobs_per; ++k) t->OnJobUpsert(MakeJob(i, k, succeeded(k)));
   }
   return t;
 }

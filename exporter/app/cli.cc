@@ -1,9 +1,6 @@
 #include "app/cli.h"
 
 #include <cctz/time_zone.h>
-#include <prometheus/gauge.h>
-#include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
 #include <signal.h>
 #include <time.h>
 
@@ -11,11 +8,11 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "app/flags.h"
 #include "app/schedule_command.h"
+#include "app/self_metrics.h"
 #include "batchwatch/version.h"
 #include "http/server.h"
 #include "kube/cluster_watcher.h"
@@ -123,28 +120,17 @@ int Main(int argc, char** argv) {
     }
   }
 
-  auto registry = std::make_shared<prometheus::Registry>();
-  prometheus::BuildGauge()
-      .Name("batchwatch_build_info")
-      .Help("batchwatch version and git revision; always 1.")
-      .Register(*registry)
-      .Add({{"version", kVersion}, {"revision", kRevision}})
-      .Set(1);
-
   kube::WatchOptions watch_options;
   watch_options.namespaces = flags.namespaces;
   watch_options.exclude_namespaces = flags.exclude_namespaces;
   watch_options.job_group_label = flags.job_group_label;
-  kube::ClusterWatcher watcher(connection, watch_options, &tracker, registry.get());
+  kube::ClusterWatcher watcher(connection, watch_options, &tracker);
 
   http::Handlers handlers;
-  handlers.metrics = [&tracker, registry](std::string* out) {
+  handlers.metrics = [&tracker, &watcher](std::string* out) {
     // The exporter's own few series first: AppendMetrics sizes the body exactly, so anything
     // appended after it would reallocate and copy the whole body (30 MB at 100k Jobs).
-    prometheus::TextSerializer serializer;
-    std::ostringstream self;
-    serializer.Serialize(self, registry->Collect());
-    out->append(self.str());
+    AppendSelfMetrics(watcher, kVersion, kRevision, out);
     tracker.AppendMetrics(out);
   };
   handlers.unsynced = [&watcher]() { return watcher.Unsynced(); };

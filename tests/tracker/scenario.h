@@ -18,8 +18,8 @@
 #include <utility>
 #include <vector>
 
-#include "cron/controller.h"
 #include "batch/objects.h"
+#include "cron/controller.h"
 #include "tracker/tracker.h"
 
 namespace batchwatch::tracker::testing {
@@ -178,10 +178,8 @@ class Cluster {
   }
 
   Cluster& Apply(const CronJob& cj) {
-    auto it = cronjobs_.find(cj.name);
-    const CronJob* old = it == cronjobs_.end() ? nullptr : &it->second;
     CronJob copy = cj;
-    tracker_->OnCronJobUpsert(old, copy);
+    tracker_->OnCronJobUpsert(copy);
     cronjobs_[cj.name] = copy;
     return *this;
   }
@@ -200,10 +198,8 @@ class Cluster {
   }
 
   Cluster& Put(const Job& j) {
-    auto it = jobs_.find(j.name);
-    const Job* old = it == jobs_.end() ? nullptr : &it->second;
     Job copy = j;
-    tracker_->OnJobUpsert(old, copy);
+    tracker_->OnJobUpsert(copy);
     jobs_[j.name] = copy;
     return *this;
   }
@@ -247,8 +243,8 @@ class Cluster {
   }
   // A relist: every object is delivered again unchanged.
   Cluster& Relist() {
-    for (auto& [name, j] : jobs_) tracker_->OnJobUpsert(&j, j);
-    for (auto& [name, cj] : cronjobs_) tracker_->OnCronJobUpsert(&cj, cj);
+    for (auto& [name, j] : jobs_) tracker_->OnJobUpsert(j);
+    for (auto& [name, cj] : cronjobs_) tracker_->OnCronJobUpsert(cj);
     return *this;
   }
 
@@ -258,8 +254,8 @@ class Cluster {
     now_ = at;
     tracker_ = std::make_unique<Tracker>(options_);
     if (load) load(*tracker_);
-    for (auto& [name, cj] : cronjobs_) tracker_->OnCronJobUpsert(nullptr, cj);
-    for (auto& [name, j] : jobs_) tracker_->OnJobUpsert(nullptr, j);
+    for (auto& [name, cj] : cronjobs_) tracker_->OnCronJobUpsert(cj);
+    for (auto& [name, j] : jobs_) tracker_->OnJobUpsert(j);
     return Synced();
   }
 

@@ -73,10 +73,10 @@ TEST(Runs, RelistAndDuplicateEventsNeverCountTwice) {
   c.At(T0 + 330).Finish(JobFor("backup", T0 + 300), kOk);
   Job finished = c.job(JobFor("backup", T0 + 300));
   c.Relist().Relist();
-  c.tracker().OnJobUpsert(nullptr, finished);  // re-delivered as if new
+  c.tracker().OnJobUpsert(finished);  // re-delivered as if new
   c.At(T0 + 400).DeleteWithFinalState(finished);
-  c.tracker().OnJobDelete(finished);           // duplicate DELETED
-  c.tracker().OnJobUpsert(nullptr, finished);  // a stale replay after the delete
+  c.tracker().OnJobDelete(finished);  // duplicate DELETED
+  c.tracker().OnJobUpsert(finished);  // a stale replay after the delete
   c.tracker().OnJobDelete(finished);
   EXPECT_EQ(c.Sum(kRuns, Cj("backup")), 1);
   EXPECT_EQ(c.Value(kDelay, Cj("backup")), 1);
