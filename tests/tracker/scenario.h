@@ -241,6 +241,13 @@ class Cluster {
     tracker_->OnJobDelete(last);
     return *this;
   }
+  // A relist that no longer shows the Job: its DELETED event was missed.
+  Cluster& Vanish(const std::string& job_name) {
+    Job j = jobs_.at(job_name);
+    jobs_.erase(job_name);
+    tracker_->OnJobVanished({j.uid, j.namespace_, "", j.owner_cronjob_uid});
+    return *this;
+  }
   // A relist: every object is delivered again unchanged.
   Cluster& Relist() {
     for (auto& [name, j] : jobs_) tracker_->OnJobUpsert(j);
