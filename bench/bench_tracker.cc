@@ -256,19 +256,19 @@ void BM_BytesPerJob(benchmark::State& state) {
     bt::TrackerOptions opts;
     opts.clock = [] { return bb::kNow; };
     auto tracker = std::make_unique<bt::Tracker>(opts);
-    for (int i = 0; i < kCronJobs; ++i) tracker->OnCronJobUpsert(nullptr, bb::MakeCronJob(i));
+    for (int i = 0; i < kCronJobs; ++i) tracker->OnCronJobUpsert(bb::MakeCronJob(i));
     std::vector<bk::Job> jobs;
     jobs.reserve(kJobs);
     for (int k = 0; k < kJobs; ++k) jobs.push_back(bb::MakeJob(k % kCronJobs, k / kCronJobs));
     size_t before = mallinfo2().uordblks;
-    for (const auto& j : jobs) tracker->OnJobUpsert(nullptr, j);
+    for (const auto& j : jobs) tracker->OnJobUpsert(j);
     size_t tracker_bytes = mallinfo2().uordblks - before;
     std::string text;
     tracker->AppendMetrics(&text);
     std::string cronjob_only;
     {
       bt::Tracker empty(opts);
-      for (int i = 0; i < kCronJobs; ++i) empty.OnCronJobUpsert(nullptr, bb::MakeCronJob(i));
+      for (int i = 0; i < kCronJobs; ++i) empty.OnCronJobUpsert(bb::MakeCronJob(i));
       empty.AppendMetrics(&cronjob_only);
     }
     before = mallinfo2().uordblks;

@@ -69,9 +69,9 @@ std::unique_ptr<tracker::Tracker> MakeLoadedTracker(int cronjobs, int jobs_per,
   tracker::TrackerOptions opts;
   opts.clock = [] { return kNow; };
   auto t = std::make_unique<tracker::Tracker>(opts);
-  for (int i = 0; i < cronjobs; ++i) t->OnCronJobUpsert(nullptr, MakeCronJob(i));
+  for (int i = 0; i < cronjobs; ++i) t->OnCronJobUpsert(MakeCronJob(i));
   for (int i = 0; i < cronjobs; ++i) {
-    for (int k = 0; k < jobs_per; ++k) t->OnJobUpsert(nullptr, MakeJob(i, k, succeeded(k)));
+    for (int k = 0; k < jobs_per; ++k) t->OnJobUpsert(MakeJob(i, k, succeeded(k)));
   }
   return t;
 }

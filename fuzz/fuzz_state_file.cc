@@ -85,7 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   cj.name = "nightly";
   cj.schedule = "*/5 * * * *";
   cj.creation_time = now - 86400;
-  tracker.OnCronJobUpsert(nullptr, cj);
+  tracker.OnCronJobUpsert(cj);
   tracker.OnSynced(batchwatch::batch::Resource::kCronJobs);
   batchwatch::batch::Job job;
   job.uid = "job-1";
@@ -95,7 +95,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   job.owner_cronjob_uid = "cj-1";
   job.creation_time = now - 598;
   job.scheduled_timestamp = now - 600;
-  tracker.OnJobUpsert(nullptr, job);
+  tracker.OnJobUpsert(job);
   tracker.OnSynced(batchwatch::batch::Resource::kJobs);
   tracker.Tick(now);
   now += 7200;  // past the deleted-CronJob retention (1 h)

@@ -1,9 +1,6 @@
 #include "app/cli.h"
 
 #include <cctz/time_zone.h>
-#include <prometheus/gauge.h>
-#include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
 #include <signal.h>
 #include <time.h>
 
@@ -11,11 +8,11 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "app/flags.h"
 #include "app/schedule_command.h"
+#include "app/self_metrics.h"
 #include "batch/shard.h"
 #include "batchwatch/version.h"
 #include "http/server.h"
@@ -124,25 +121,6 @@ int Main(int argc, char** argv) {
     }
   }
 
-  auto registry = std::make_shared<prometheus::Registry>();
-  prometheus::BuildGauge()
-      .Name("batchwatch_build_info")
-      .Help("batchwatch version and git revision; always 1.")
-      .Register(*registry)
-      .Add({{"version", kVersion}, {"revision", kRevision}})
-      .Set(1);
-  prometheus::BuildGauge()
-      .Name("batchwatch_shard_ordinal")
-      .Help("The shard this instance counts (--shard; 0 when not sharded).")
-      .Register(*registry)
-      .Add({})
-      .Set(flags.shard);
-  prometheus::BuildGauge()
-      .Name("batchwatch_total_shards")
-      .Help("How many shards the CronJobs and job groups are split into (--total-shards).")
-      .Register(*registry)
-      .Add({})
-      .Set(flags.total_shards);
   // Between the watch and the tracker: with one shard it forwards everything.
   batch::ShardFilter shard_filter(batch::ShardSpec{static_cast<uint32_t>(flags.shard),
                                                    static_cast<uint32_t>(flags.total_shards)},
@@ -152,16 +130,14 @@ int Main(int argc, char** argv) {
   watch_options.namespaces = flags.namespaces;
   watch_options.exclude_namespaces = flags.exclude_namespaces;
   watch_options.job_group_label = flags.job_group_label;
-  kube::ClusterWatcher watcher(connection, watch_options, &shard_filter, registry.get());
+  kube::ClusterWatcher watcher(connection, watch_options, &shard_filter);
 
   http::Handlers handlers;
-  handlers.metrics = [&tracker, registry](std::string* out) {
+  const InstanceInfo instance{kVersion, kRevision, flags.shard, flags.total_shards};
+  handlers.metrics = [&tracker, &watcher, &instance](std::string* out) {
     // The exporter's own few series first: AppendMetrics sizes the body exactly, so anything
     // appended after it would reallocate and copy the whole body (30 MB at 100k Jobs).
-    prometheus::TextSerializer serializer;
-    std::ostringstream self;
-    serializer.Serialize(self, registry->Collect());
-    out->append(self.str());
+    AppendSelfMetrics(watcher, instance, out);
     tracker.AppendMetrics(out);
   };
   handlers.unsynced = [&watcher]() { return watcher.Unsynced(); };

@@ -86,18 +86,33 @@ struct CronJob {
   std::vector<ActiveRef> active;
 };
 
+// What a relist still knows of an object that vanished between two lists (its DELETED event
+// was missed): the identity, and for a Job the owner the delete is accounted to. The sink's
+// last upsert of the object was its final state as far as anyone saw it.
+struct VanishedObject {
+  std::string uid;
+  std::string namespace_;
+  std::string name;               // CronJobs only ("" for Jobs: the sink knows it by UID)
+  std::string owner_cronjob_uid;  // Jobs only
+};
+
 // Receives every change of the cluster view, in order, from the store. Calls may come from
 // several threads (one watch per resource and namespace); implementations synchronise.
+// Each side keeps its own copy of what it needs: the store keeps per UID only the
+// resourceVersion (dedupe), the namespace (scoped relists) and the VanishedObject fields, so an
+// upsert carries the new state only.
 class EventSink {
  public:
   virtual ~EventSink() = default;
-  // `old` is nullptr for an object not seen before.
-  virtual void OnJobUpsert(const Job* old, const Job& now) = 0;
-  // `last` is the final state (the DELETED event's object, or the stored object when a relist
-  // shows it vanished).
+  // An object seen for the first time or at a new resourceVersion.
+  virtual void OnJobUpsert(const Job& now) = 0;
+  // A DELETED event: `last` is the object's final state.
   virtual void OnJobDelete(const Job& last) = 0;
-  virtual void OnCronJobUpsert(const CronJob* old, const CronJob& now) = 0;
+  // A relist did not show a stored Job any more.
+  virtual void OnJobVanished(const VanishedObject& gone) = 0;
+  virtual void OnCronJobUpsert(const CronJob& now) = 0;
   virtual void OnCronJobDelete(const CronJob& last) = 0;
+  virtual void OnCronJobVanished(const VanishedObject& gone) = 0;
   // The initial list of `r` (every watched namespace) completed.
   virtual void OnSynced(Resource r) = 0;
 };

@@ -50,16 +50,20 @@ bool ParsePodOrdinal(std::string_view pod_name, uint32_t* ordinal) {
   return true;
 }
 
-void ShardFilter::OnJobUpsert(const Job* old, const Job& now) {
-  if (spec_.Owns(now)) next_->OnJobUpsert(old, now);
+void ShardFilter::OnJobUpsert(const Job& now) {
+  if (spec_.Owns(now)) next_->OnJobUpsert(now);
 }
 
 void ShardFilter::OnJobDelete(const Job& last) {
   if (spec_.Owns(last)) next_->OnJobDelete(last);
 }
 
-void ShardFilter::OnCronJobUpsert(const CronJob* old, const CronJob& now) {
-  if (spec_.Owns(now)) next_->OnCronJobUpsert(old, now);
+void ShardFilter::OnCronJobUpsert(const CronJob& now) {
+  if (spec_.Owns(now)) next_->OnCronJobUpsert(now);
+}
+
+void ShardFilter::OnCronJobVanished(const VanishedObject& gone) {
+  if (spec_.Owns(gone.namespace_, gone.name)) next_->OnCronJobVanished(gone);
 }
 
 void ShardFilter::OnCronJobDelete(const CronJob& last) {

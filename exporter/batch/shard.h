@@ -39,10 +39,14 @@ class ShardFilter : public EventSink {
  public:
   ShardFilter(ShardSpec spec, EventSink* next) : spec_(spec), next_(next) {}
 
-  void OnJobUpsert(const Job* old, const Job& now) override;
+  void OnJobUpsert(const Job& now) override;
   void OnJobDelete(const Job& last) override;
-  void OnCronJobUpsert(const CronJob* old, const CronJob& now) override;
+  // A vanished Job carries no owner name or group: it is forwarded, and a sink that never saw
+  // its UID (another shard's Job) ignores it.
+  void OnJobVanished(const VanishedObject& gone) override { next_->OnJobVanished(gone); }
+  void OnCronJobUpsert(const CronJob& now) override;
   void OnCronJobDelete(const CronJob& last) override;
+  void OnCronJobVanished(const VanishedObject& gone) override;
   void OnSynced(Resource r) override { next_->OnSynced(r); }
 
  private:

@@ -1,6 +1,7 @@
 // Lists and watches batch/v1 Jobs and CronJobs and feeds the store, which feeds the EventSink.
-// One worker thread per resource and namespace runs the reflector loop: list (paginated), watch
-// from the list's resourceVersion, relist on 410, back off on failures.
+// One worker thread per resource and namespace runs a WatchLoop (watch_loop.h) over libcurl;
+// this class wires them, answers the startup probe and keeps the self-metric counters
+// (WatchStats, rendered by the app).
 #pragma once
 
 #include <atomic>
@@ -10,10 +11,7 @@
 
 #include "batch/objects.h"
 #include "kube/connection.h"
-
-namespace prometheus {
-class Registry;
-}
+#include "kube/watch_stats.h"
 
 namespace batchwatch::kube {
 
@@ -26,6 +24,7 @@ using batch::JobOutcome;
 using batch::Resource;
 using batch::ResourceName;
 using batch::UnixSeconds;
+using batch::VanishedObject;
 
 struct WatchOptions {
   std::vector<std::string> namespaces, exclude_namespaces;
@@ -42,8 +41,7 @@ struct WatchOptions {
 
 class ClusterWatcher {
  public:
-  ClusterWatcher(Connection conn, WatchOptions opts, EventSink* sink,
-                 prometheus::Registry* registry);
+  ClusterWatcher(Connection conn, WatchOptions opts, EventSink* sink);
   ~ClusterWatcher();
   ClusterWatcher(const ClusterWatcher&) = delete;
   ClusterWatcher& operator=(const ClusterWatcher&) = delete;
@@ -57,6 +55,8 @@ class ClusterWatcher {
   void Stop();
   // Resources whose initial list is not complete yet, e.g. {"jobs"}; drives /readyz.
   std::vector<std::string> Unsynced() const;
+  // Self-metric counters of `r` (batchwatch_synced, _watch_*, _api_requests_total, ...).
+  const WatchStats& Stats(Resource r) const;
 
  private:
   class Impl;

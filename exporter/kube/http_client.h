@@ -8,17 +8,9 @@
 #include <string_view>
 
 #include "kube/connection.h"
+#include "kube/transport.h"
 
 namespace batchwatch::kube {
-
-struct HttpResponse {
-  long status = 0;          // 0: no HTTP answer (see error)
-  std::string error;        // transport error (connect, TLS, timeout); never holds a token
-  bool tls_error = false;   // the failure was certificate verification
-  bool aborted = false;     // stopped, or on_data returned false
-  double retry_after = -1;  // Retry-After header in seconds, when given
-  std::string body;         // non-2xx bodies (capped), for Status messages
-};
 
 class HttpClient {
  public:
@@ -46,8 +38,5 @@ class HttpClient {
   void* multi_ = nullptr;
   void* easy_ = nullptr;
 };
-
-// Percent-encodes a query parameter value.
-std::string UrlEncode(std::string_view s);
 
 }  // namespace batchwatch::kube

@@ -1,14 +1,15 @@
-// The cluster view: Jobs and CronJobs keyed by UID. Every change goes to the EventSink as an
-// (old, new) pair, in order; a relist turns objects that vanished meanwhile into deletions.
-// Jobs (100k and more) are kept packed, about half the memory of a Job struct with its strings;
-// they are unpacked only for the sink (the old version of an update, a vanished object).
+// The cluster view: which Jobs and CronJobs exist, keyed by UID. Every change goes to the
+// EventSink, in order; a relist turns objects that vanished meanwhile into OnJobVanished /
+// OnCronJobVanished. The sink keeps the objects' content; the store keeps per UID only what it
+// needs itself: the resourceVersion (an unchanged one is no event), the namespace (a relist of
+// one namespace must not delete another's objects) and what a vanished object's delete must
+// carry (batch::VanishedObject). At 100k Jobs that is about 60 bytes of text per Job.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -27,6 +28,7 @@ using batch::JobOutcome;
 using batch::Resource;
 using batch::ResourceName;
 using batch::UnixSeconds;
+using batch::VanishedObject;
 
 class ObjectStore {
  public:
@@ -46,68 +48,41 @@ class ObjectStore {
   void Replace(const std::string& scope_namespace, std::vector<CronJob> cronjobs);
 
   size_t Size(Resource r) const;
-  std::vector<Job> Jobs() const;
-  std::vector<CronJob> CronJobs() const;
+  // What is kept of one object: false when the UID is unknown.
+  bool Find(Resource r, const std::string& uid, VanishedObject* kept,
+            std::string* resource_version) const;
 
-  // Every field of a Job; the strings (but the UID, which is the table's key) in one allocation.
-  class PackedJob {
+  // Per UID: namespace, resourceVersion and one identity field (a Job's owner CronJob UID, a
+  // CronJob's name), in one allocation.
+  class Entry {
    public:
-    explicit PackedJob(const Job& j);
-    Job Unpack(const std::string& uid) const;
-    std::string_view namespace_() const { return Text(kNamespace); }
-    std::string_view resource_version() const { return Text(kResourceVersion); }
+    Entry(std::string_view ns, std::string_view resource_version, std::string_view extra);
+    std::string_view namespace_() const { return Text(0); }
+    std::string_view resource_version() const { return Text(1); }
+    std::string_view extra() const { return Text(2); }
 
    private:
-    enum Field : uint8_t {
-      kNamespace,
-      kResourceVersion,
-      kName,
-      kGenerateName,
-      kOwnerName,
-      kOwnerUid,
-      kGroupLabel,
-      kTerminalReason,
-      kFieldCount
-    };
-    enum Optional : uint8_t { kScheduled, kDeadline, kStart, kCompletion, kEnd };
-    std::string_view Text(Field f) const {
+    std::string_view Text(int f) const {
       const uint32_t begin = f == 0 ? 0 : ends_[f - 1];
       return std::string_view(text_.get() + begin, ends_[f] - begin);
     }
-    std::optional<int64_t> Get(Optional o, int64_t v) const {
-      return (present_ >> o & 1) ? std::optional<int64_t>(v) : std::nullopt;
-    }
-
     std::unique_ptr<char[]> text_;
-    uint32_t ends_[kFieldCount];
-    int64_t creation_time_, scheduled_timestamp_, active_deadline_seconds_, start_time_,
-        completion_time_, end_time_;
-    int32_t active_, ready_, succeeded_, failed_;
-    uint8_t present_ = 0;  // bit per Optional
-    bool manual_, suspend_;
-    JobOutcome outcome_;
+    uint32_t ends_[3];
   };
 
  private:
-  template <typename T, typename Stored>
-  void UpsertLocked(std::unordered_map<std::string, Stored>* table, T obj);
-  template <typename T, typename Stored>
-  void DeleteLocked(std::unordered_map<std::string, Stored>* table, const T& last);
-  template <typename T, typename Stored>
-  void ReplaceLocked(std::unordered_map<std::string, Stored>* table, const std::string& scope,
-                     std::vector<T> objs);
-  void Notify(const Job* old, const Job& now);
-  void Notify(const CronJob* old, const CronJob& now);
-  void NotifyDelete(const Job& last);
-  void NotifyDelete(const CronJob& last);
-  void ReportSize(const std::unordered_map<std::string, PackedJob>&);
-  void ReportSize(const std::unordered_map<std::string, CronJob>&);
+  using Table = std::unordered_map<std::string, Entry>;
+  template <typename T>
+  void UpsertLocked(Table* table, T obj);
+  template <typename T>
+  void ReplaceLocked(Table* table, const std::string& scope, std::vector<T> objs);
+  void ReportSize(Resource r, const Table& t);
 
   EventSink* const sink_;
   const std::function<void(Resource, size_t)> on_size_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, PackedJob> jobs_;
-  std::unordered_map<std::string, CronJob> cronjobs_;
+  Table jobs_;
+  Table cronjobs_;
 };
 
 }  // namespace batchwatch::kube

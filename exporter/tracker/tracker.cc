@@ -313,17 +313,22 @@ void Tracker::Impl::UpsertJob(const batch::Job& job, UnixSeconds now) {
   }
 }
 
-void Tracker::Impl::DeleteJob(const batch::Job& job, UnixSeconds now) {
-  UpsertJob(job, now);  // the final state may carry the terminal condition (TTL 0)
-  uint32_t ji = job_index.at(job.uid);
+void Tracker::Impl::DeleteJob(const std::string& uid, const std::string& owner_cronjob_uid,
+                              const batch::Job* last, UnixSeconds now) {
+  // The final state of a DELETED event may carry the terminal condition (TTL 0); a Job that
+  // vanished in a relist ends in the state of its last upsert.
+  if (last) UpsertJob(*last, now);
+  auto found = job_index.find(uid);
+  if (found == job_index.end()) return;
+  uint32_t ji = found->second;
   JobRecord& jr = jobs[ji];
   if (!jr.counted) {
-    CountRun(jr, job, Result::kDeleted, true);
+    CountRun(jr, last ? *last : batch::Job{}, Result::kDeleted, true);
     if (jr.has_cronjob && !jr.manual) {
       CronJobRecord& r = cronjobs[jr.owner];
-      if (r.exists && job.owner_cronjob_uid == r.slot_uid &&
+      if (r.exists && owner_cronjob_uid == r.slot_uid &&
           r.policy == batch::ConcurrencyPolicy::kReplace) {
-        size_t h = std::hash<std::string>{}(job.uid);
+        size_t h = std::hash<std::string>{}(uid);
         bool newer = std::any_of(r.spans.begin(), r.spans.end(), [&](const RunSpan& s) {
           return s.uid_hash != h && s.creation >= jr.creation &&
                  (s.slot == kDawn || jr.slot == kDawn || s.slot > jr.slot);
@@ -338,17 +343,17 @@ void Tracker::Impl::DeleteJob(const batch::Job& job, UnixSeconds now) {
   }
   if (jr.has_cronjob) {
     CronJobRecord& r = cronjobs[jr.owner];
-    size_t h = std::hash<std::string>{}(job.uid);
+    size_t h = std::hash<std::string>{}(uid);
     for (auto& s : r.spans) {
       if (s.uid_hash == h && s.end == kNever) s.end = now;
     }
     if (jr.active_counted) --r.active_jobs;
     if (--r.job_refs == 0 && !r.exists && r.deleted_at == 0) r.deleted_at = now;
   }
-  counted_gone[job.uid] = now;
+  counted_gone[uid] = now;
   bool has_cronjob = jr.has_cronjob;
   uint32_t owner = jr.owner;
-  job_index.erase(job.uid);
+  job_index.erase(uid);
   jr = JobRecord{};
   free_jobs.push_back(ji);
   if (has_cronjob) {
@@ -662,17 +667,22 @@ void Tracker::Impl::Purge(UnixSeconds now) {
 Tracker::Tracker(TrackerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Tracker::~Tracker() = default;
 
-void Tracker::OnJobUpsert(const batch::Job* /*old*/, const batch::Job& now) {
+void Tracker::OnJobUpsert(const batch::Job& now) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->UpsertJob(now, impl_->Now());
 }
 
 void Tracker::OnJobDelete(const batch::Job& last) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  impl_->DeleteJob(last, impl_->Now());
+  impl_->DeleteJob(last.uid, last.owner_cronjob_uid, &last, impl_->Now());
 }
 
-void Tracker::OnCronJobUpsert(const batch::CronJob* /*old*/, const batch::CronJob& now) {
+void Tracker::OnJobVanished(const batch::VanishedObject& gone) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->DeleteJob(gone.uid, gone.owner_cronjob_uid, nullptr, impl_->Now());
+}
+
+void Tracker::OnCronJobUpsert(const batch::CronJob& now) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->UpsertCronJob(now, impl_->Now());
 }
@@ -680,6 +690,15 @@ void Tracker::OnCronJobUpsert(const batch::CronJob* /*old*/, const batch::CronJo
 void Tracker::OnCronJobDelete(const batch::CronJob& last) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->DeleteCronJob(last, impl_->Now());
+}
+
+void Tracker::OnCronJobVanished(const batch::VanishedObject& gone) {
+  batch::CronJob identity;  // DeleteCronJob reads the identity only
+  identity.uid = gone.uid;
+  identity.namespace_ = gone.namespace_;
+  identity.name = gone.name;
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->DeleteCronJob(identity, impl_->Now());
 }
 
 void Tracker::OnSynced(batch::Resource r) {

@@ -44,10 +44,12 @@ class Tracker : public batch::EventSink {
   explicit Tracker(TrackerOptions options);
   ~Tracker() override;
 
-  void OnJobUpsert(const batch::Job* old, const batch::Job& now) override;
+  void OnJobUpsert(const batch::Job& now) override;
   void OnJobDelete(const batch::Job& last) override;
-  void OnCronJobUpsert(const batch::CronJob* old, const batch::CronJob& now) override;
+  void OnJobVanished(const batch::VanishedObject& gone) override;
+  void OnCronJobUpsert(const batch::CronJob& now) override;
   void OnCronJobDelete(const batch::CronJob& last) override;
+  void OnCronJobVanished(const batch::VanishedObject& gone) override;
   void OnSynced(batch::Resource r) override;
 
   // Resolves every slot whose outcome became final by `now` and refreshes time-dependent

@@ -239,7 +239,9 @@ struct Tracker::Impl {
 
   // Events (mutex held).
   void UpsertJob(const batch::Job& job, UnixSeconds now);
-  void DeleteJob(const batch::Job& job, UnixSeconds now);
+  // `last`: the DELETED event's final state, or nullptr for a Job that vanished in a relist.
+  void DeleteJob(const std::string& uid, const std::string& owner_cronjob_uid,
+                 const batch::Job* last, UnixSeconds now);
   void UpsertCronJob(const batch::CronJob& cj, UnixSeconds now);
   void DeleteCronJob(const batch::CronJob& cj, UnixSeconds now);
   void CountRun(JobRecord& jr, const batch::Job& job, Result result, bool counters);

@@ -115,12 +115,12 @@ TEST(ParsePodOrdinal, StatefulSetNames) {
 
 class Recorder : public EventSink {
  public:
-  void OnJobUpsert(const Job*, const Job& now) override { seen.push_back("job+" + now.name); }
+  void OnJobUpsert(const Job& now) override { seen.push_back("job+" + now.name); }
   void OnJobDelete(const Job& last) override { seen.push_back("job-" + last.name); }
-  void OnCronJobUpsert(const CronJob*, const CronJob& now) override {
-    seen.push_back("cj+" + now.name);
-  }
+  void OnJobVanished(const VanishedObject& gone) override { seen.push_back("job~" + gone.uid); }
+  void OnCronJobUpsert(const CronJob& now) override { seen.push_back("cj+" + now.name); }
   void OnCronJobDelete(const CronJob& last) override { seen.push_back("cj-" + last.name); }
+  void OnCronJobVanished(const VanishedObject& gone) override { seen.push_back("cj~" + gone.name); }
   void OnSynced(Resource r) override { seen.push_back(std::string("synced ") + ResourceName(r)); }
   std::vector<std::string> seen;
 };
@@ -135,17 +135,21 @@ TEST(ShardFilter, ForwardsOnlyOwnedObjectsAndAlwaysSync) {
   Job other_run = CronJobRun("default", "report", "report-1");
   Recorder rec;
   ShardFilter filter(ShardSpec{2, 3}, &rec);
-  filter.OnCronJobUpsert(nullptr, cj);
-  filter.OnCronJobUpsert(nullptr, other);
-  filter.OnJobUpsert(nullptr, run);
-  filter.OnJobUpsert(nullptr, other_run);
+  filter.OnCronJobUpsert(cj);
+  filter.OnCronJobUpsert(other);
+  filter.OnJobUpsert(run);
+  filter.OnJobUpsert(other_run);
   filter.OnJobDelete(run);
   filter.OnJobDelete(other_run);
+  filter.OnJobVanished(VanishedObject{"uid-x", "default", "", "uid-report"});
+  filter.OnCronJobVanished(VanishedObject{"uid-report", "default", "report", ""});
+  filter.OnCronJobVanished(VanishedObject{"uid-backup", "default", "backup", ""});
   filter.OnCronJobDelete(other);
   filter.OnCronJobDelete(cj);
   filter.OnSynced(Resource::kJobs);
-  EXPECT_EQ(rec.seen, (std::vector<std::string>{"cj+backup", "job+backup-1", "job-backup-1",
-                                                "cj-backup", "synced jobs"}));
+  EXPECT_EQ(rec.seen,
+            (std::vector<std::string>{"cj+backup", "job+backup-1", "job-backup-1", "job~uid-x",
+                                      "cj~backup", "cj-backup", "synced jobs"}));
 }
 
 }  // namespace

@@ -1,12 +1,9 @@
 // watch_probe: runs ClusterWatcher against an API server with a sink that mirrors the store and
-// checks the EventSink contract (no duplicate adds, no delete of unknown objects, `old` equal to
-// the previous state). Commands on stdin, one per line:
+// checks the EventSink contract (no duplicate or no-op upserts, no delete of unknown objects, a
+// vanished object carries the identity it was stored with). Commands on stdin, one per line:
 //   dump  -> one JSON line: {"unsynced", "jobs", "cronjobs", "violations", "counts", "metrics"}
 //   quit  -> Stop() and exit (also on EOF)
 // With --check-access it only runs CheckAccess and prints "ok" or the error (exit 0 / 1).
-#include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
-
 #include <chrono>
 #include <iostream>
 #include <map>
@@ -15,6 +12,7 @@
 #include <sstream>
 #include <string>
 
+#include "app/self_metrics.h"
 #include "kube/cluster_watcher.h"
 #include "kube/connection.h"
 
@@ -25,9 +23,9 @@ namespace {
 
 class MirrorSink : public bk::EventSink {
  public:
-  void OnJobUpsert(const bk::Job* old, const bk::Job& now) override {
+  void OnJobUpsert(const bk::Job& now) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Check(old, now, jobs_, "job");
+    Check(now, jobs_, "job");
     jobs_[now.uid] = ToJson(now);
     ++counts_["job_upserts"];
   }
@@ -36,9 +34,23 @@ class MirrorSink : public bk::EventSink {
     if (!jobs_.erase(last.uid)) violations_.push_back("delete of unknown job " + last.name);
     ++counts_["job_deletes"];
   }
-  void OnCronJobUpsert(const bk::CronJob* old, const bk::CronJob& now) override {
+  void OnJobVanished(const bk::VanishedObject& gone) override {
     std::lock_guard<std::mutex> lock(mu_);
-    Check(old, now, cronjobs_, "cronjob");
+    auto it = jobs_.find(gone.uid);
+    if (it == jobs_.end()) {
+      violations_.push_back("vanish of unknown job " + gone.uid);
+    } else {
+      if (it->second["namespace"] != gone.namespace_ ||
+          it->second["ownerUid"] != gone.owner_cronjob_uid) {
+        violations_.push_back("vanished job " + gone.uid + " with wrong identity");
+      }
+      jobs_.erase(it);
+    }
+    ++counts_["job_deletes"];
+  }
+  void OnCronJobUpsert(const bk::CronJob& now) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Check(now, cronjobs_, "cronjob");
     cronjobs_[now.uid] = ToJson(now);
     ++counts_["cronjob_upserts"];
   }
@@ -46,6 +58,19 @@ class MirrorSink : public bk::EventSink {
     std::lock_guard<std::mutex> lock(mu_);
     if (!cronjobs_.erase(last.uid)) {
       violations_.push_back("delete of unknown cronjob " + last.name);
+    }
+    ++counts_["cronjob_deletes"];
+  }
+  void OnCronJobVanished(const bk::VanishedObject& gone) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cronjobs_.find(gone.uid);
+    if (it == cronjobs_.end()) {
+      violations_.push_back("vanish of unknown cronjob " + gone.name);
+    } else {
+      if (it->second["namespace"] != gone.namespace_ || it->second["name"] != gone.name) {
+        violations_.push_back("vanished cronjob " + gone.name + " with wrong identity");
+      }
+      cronjobs_.erase(it);
     }
     ++counts_["cronjob_deletes"];
   }
@@ -61,21 +86,12 @@ class MirrorSink : public bk::EventSink {
   }
 
  private:
+  // The store passes an object on only when it is new or its resourceVersion changed.
   template <typename T>
-  void Check(const T* old, const T& now, const std::map<std::string, json>& table,
-             const char* kind) {
+  void Check(const T& now, const std::map<std::string, json>& table, const char* kind) {
     auto it = table.find(now.uid);
-    if (!old && it != table.end()) {
-      violations_.push_back(std::string("duplicate add of ") + kind + " " + now.name);
-    }
-    if (old && it == table.end()) {
-      violations_.push_back(std::string("update of unknown ") + kind + " " + now.name);
-    }
-    if (old && it != table.end() && it->second["resourceVersion"] != old->resource_version) {
-      violations_.push_back(std::string("stale old state for ") + kind + " " + now.name);
-    }
-    if (old && old->resource_version == now.resource_version) {
-      violations_.push_back(std::string("no-op update of ") + kind + " " + now.name);
+    if (it != table.end() && it->second["resourceVersion"] == now.resource_version) {
+      violations_.push_back(std::string("duplicate or no-op upsert of ") + kind + " " + now.name);
     }
   }
 
@@ -84,6 +100,7 @@ class MirrorSink : public bk::EventSink {
               {"name", j.name},
               {"resourceVersion", j.resource_version},
               {"owner", j.owner_cronjob_name},
+              {"ownerUid", j.owner_cronjob_uid},
               {"group", j.group_label},
               {"manual", j.manual},
               {"outcome", j.outcome == bk::JobOutcome::kUnfinished  ? "unfinished"
@@ -175,9 +192,8 @@ int main(int argc, char** argv) {
     std::cout << "error: " << error << std::endl;
     return 1;
   }
-  prometheus::Registry registry;
   MirrorSink sink;
-  bk::ClusterWatcher watcher(conn, opts, &sink, &registry);
+  bk::ClusterWatcher watcher(conn, opts, &sink);
   if (check_access) {
     if (!watcher.CheckAccess(&error)) {
       std::cout << "error: " << error << std::endl;
@@ -194,7 +210,9 @@ int main(int argc, char** argv) {
     if (line == "dump") {
       json out = sink.Dump();
       out["unsynced"] = watcher.Unsynced();
-      out["metrics"] = prometheus::TextSerializer().Serialize(registry.Collect());
+      std::string metrics;
+      batchwatch::app::AppendSelfMetrics(watcher, {"probe", "probe"}, &metrics);
+      out["metrics"] = metrics;
       std::cout << out.dump() << std::endl;
     }
   }

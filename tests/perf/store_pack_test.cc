@@ -1,5 +1,6 @@
-// The ObjectStore keeps Jobs packed: every field must come back unchanged, for the sink's old
-// version of an update and for objects a relist shows vanished.
+// The ObjectStore keeps per UID only the namespace, the resourceVersion and one identity field,
+// packed in one allocation: each must come back unchanged (empty, long, with NUL bytes), for
+// the unchanged-version check and for the delete of an object a relist shows vanished.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -10,88 +11,66 @@
 namespace batchwatch::kube {
 namespace {
 
-class LastSeen : public EventSink {
+class Vanishings : public EventSink {
  public:
-  std::vector<Job> olds, deleted;
-  void OnJobUpsert(const Job* old, const Job&) override {
-    if (old) olds.push_back(*old);
-  }
-  void OnJobDelete(const Job& last) override { deleted.push_back(last); }
-  void OnCronJobUpsert(const CronJob*, const CronJob&) override {}
+  int upserts = 0;
+  std::vector<VanishedObject> jobs, cronjobs;
+  void OnJobUpsert(const Job&) override { ++upserts; }
+  void OnJobDelete(const Job&) override {}
+  void OnJobVanished(const VanishedObject& gone) override { jobs.push_back(gone); }
+  void OnCronJobUpsert(const CronJob&) override { ++upserts; }
   void OnCronJobDelete(const CronJob&) override {}
+  void OnCronJobVanished(const VanishedObject& gone) override { cronjobs.push_back(gone); }
   void OnSynced(Resource) override {}
 };
 
-void ExpectSame(const Job& a, const Job& b, const std::string& what) {
-  EXPECT_EQ(a.uid, b.uid) << what;
-  EXPECT_EQ(a.namespace_, b.namespace_) << what;
-  EXPECT_EQ(a.name, b.name) << what;
-  EXPECT_EQ(a.generate_name, b.generate_name) << what;
-  EXPECT_EQ(a.resource_version, b.resource_version) << what;
-  EXPECT_EQ(a.creation_time, b.creation_time) << what;
-  EXPECT_EQ(a.owner_cronjob_name, b.owner_cronjob_name) << what;
-  EXPECT_EQ(a.owner_cronjob_uid, b.owner_cronjob_uid) << what;
-  EXPECT_EQ(a.group_label, b.group_label) << what;
-  EXPECT_EQ(a.scheduled_timestamp, b.scheduled_timestamp) << what;
-  EXPECT_EQ(a.manual, b.manual) << what;
-  EXPECT_EQ(a.active_deadline_seconds, b.active_deadline_seconds) << what;
-  EXPECT_EQ(a.suspend, b.suspend) << what;
-  EXPECT_EQ(a.start_time, b.start_time) << what;
-  EXPECT_EQ(a.completion_time, b.completion_time) << what;
-  EXPECT_EQ(a.active, b.active) << what;
-  EXPECT_EQ(a.ready, b.ready) << what;
-  EXPECT_EQ(a.succeeded, b.succeeded) << what;
-  EXPECT_EQ(a.failed, b.failed) << what;
-  EXPECT_EQ(a.outcome, b.outcome) << what;
-  EXPECT_EQ(a.terminal_reason, b.terminal_reason) << what;
-  EXPECT_EQ(a.end_time, b.end_time) << what;
-}
-
-Job Full() {
-  Job j;
-  j.uid = "8d0c1a2e-5f43-4c5e-9b8a-000000000001";
-  j.namespace_ = "team-a";
-  j.name = "report-28000000";
-  j.generate_name = "report-";
-  j.resource_version = "12345";
-  j.creation_time = -5;  // negative and zero values survive as well as large ones
-  j.owner_cronjob_name = "report";
-  j.owner_cronjob_uid = "1b2c3d4e-0000-4000-8000-000000000001";
-  j.group_label = "caf\xc3\xa9";
-  j.scheduled_timestamp = 0;
-  j.manual = true;
-  j.active_deadline_seconds = INT64_MAX;
-  j.suspend = true;
-  j.start_time = 1711622401;
-  j.completion_time = 1711622442;
-  j.active = 3;
-  j.ready = 2;
-  j.succeeded = 1;
-  j.failed = -1;
-  j.outcome = JobOutcome::kFailed;
-  j.terminal_reason = std::string("Backoff\0Limit", 13);
-  j.end_time = INT64_MIN;
-  return j;
-}
-
-TEST(PackedJob, EveryFieldRoundTrips) {
-  Job empty;
-  empty.uid = "u";
-  empty.name = "only-a-name";
-  for (const Job& j : {Full(), empty}) {
-    LastSeen sink;
+TEST(StoreEntry, KeptFieldsRoundTrip) {
+  const std::string with_nul("team\0a", 6);
+  const std::string long_text(70000, 'x');  // beyond 16 bits of offset
+  struct Case {
+    std::string ns, rv, owner;
+  } cases[] = {
+      {"team-a", "12345", "1b2c3d4e-0000-4000-8000-000000000001"},
+      {"", "", ""},
+      {with_nul, long_text, with_nul},
+      {long_text, "1", ""},
+  };
+  for (const auto& c : cases) {
+    Vanishings sink;
     ObjectStore store(&sink);
+    Job j;
+    j.uid = "8d0c1a2e-5f43-4c5e-9b8a-000000000001";
+    j.namespace_ = c.ns;
+    j.resource_version = c.rv;
+    j.owner_cronjob_uid = c.owner;
+    j.name = "report-28000000";
     store.Upsert(j);
-    ASSERT_EQ(store.Jobs().size(), 1u);
-    ExpectSame(store.Jobs()[0], j, "Jobs() " + j.name);
-    Job next = j;
-    next.resource_version += "1";
-    store.Upsert(next);
-    ASSERT_EQ(sink.olds.size(), 1u);
-    ExpectSame(sink.olds[0], j, "old of an update " + j.name);
+    VanishedObject kept;
+    std::string rv;
+    ASSERT_TRUE(store.Find(Resource::kJobs, j.uid, &kept, &rv));
+    EXPECT_EQ(rv, c.rv);
+    EXPECT_EQ(kept.namespace_, c.ns);
+    EXPECT_EQ(kept.owner_cronjob_uid, c.owner);
+    store.Upsert(j);  // same resourceVersion: no event
+    EXPECT_EQ(sink.upserts, 1);
     store.Replace("", std::vector<Job>{});
-    ASSERT_EQ(sink.deleted.size(), 1u);
-    ExpectSame(sink.deleted[0], next, "vanished on relist " + j.name);
+    ASSERT_EQ(sink.jobs.size(), 1u);
+    EXPECT_EQ(sink.jobs[0].uid, j.uid);
+    EXPECT_EQ(sink.jobs[0].namespace_, c.ns);
+    EXPECT_EQ(sink.jobs[0].owner_cronjob_uid, c.owner);
+    EXPECT_EQ(sink.jobs[0].name, "");
+
+    CronJob cj;
+    cj.uid = "cj-uid";
+    cj.namespace_ = c.ns;
+    cj.resource_version = c.rv;
+    cj.name = c.owner;  // the CronJob's identity field is its name
+    store.Upsert(cj);
+    store.Replace(c.ns, std::vector<CronJob>{});
+    ASSERT_EQ(sink.cronjobs.size(), 1u);
+    EXPECT_EQ(sink.cronjobs[0].namespace_, c.ns);
+    EXPECT_EQ(sink.cronjobs[0].name, c.owner);
+    EXPECT_FALSE(store.Find(Resource::kCronJobs, "cj-uid", &kept, &rv));
   }
 }
 

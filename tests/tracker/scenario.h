@@ -178,10 +178,8 @@ class Cluster {
   }
 
   Cluster& Apply(const CronJob& cj) {
-    auto it = cronjobs_.find(cj.name);
-    const CronJob* old = it == cronjobs_.end() ? nullptr : &it->second;
     CronJob copy = cj;
-    tracker_->OnCronJobUpsert(old, copy);
+    tracker_->OnCronJobUpsert(copy);
     cronjobs_[cj.name] = copy;
     return *this;
   }
@@ -200,10 +198,8 @@ class Cluster {
   }
 
   Cluster& Put(const Job& j) {
-    auto it = jobs_.find(j.name);
-    const Job* old = it == jobs_.end() ? nullptr : &it->second;
     Job copy = j;
-    tracker_->OnJobUpsert(old, copy);
+    tracker_->OnJobUpsert(copy);
     jobs_[j.name] = copy;
     return *this;
   }
@@ -245,10 +241,17 @@ class Cluster {
     tracker_->OnJobDelete(last);
     return *this;
   }
+  // A relist that no longer shows the Job: its DELETED event was missed.
+  Cluster& Vanish(const std::string& job_name) {
+    Job j = jobs_.at(job_name);
+    jobs_.erase(job_name);
+    tracker_->OnJobVanished({j.uid, j.namespace_, "", j.owner_cronjob_uid});
+    return *this;
+  }
   // A relist: every object is delivered again unchanged.
   Cluster& Relist() {
-    for (auto& [name, j] : jobs_) tracker_->OnJobUpsert(&j, j);
-    for (auto& [name, cj] : cronjobs_) tracker_->OnCronJobUpsert(&cj, cj);
+    for (auto& [name, j] : jobs_) tracker_->OnJobUpsert(j);
+    for (auto& [name, cj] : cronjobs_) tracker_->OnCronJobUpsert(cj);
     return *this;
   }
 
@@ -258,8 +261,8 @@ class Cluster {
     now_ = at;
     tracker_ = std::make_unique<Tracker>(options_);
     if (load) load(*tracker_);
-    for (auto& [name, cj] : cronjobs_) tracker_->OnCronJobUpsert(nullptr, cj);
-    for (auto& [name, j] : jobs_) tracker_->OnJobUpsert(nullptr, j);
+    for (auto& [name, cj] : cronjobs_) tracker_->OnCronJobUpsert(cj);
+    for (auto& [name, j] : jobs_) tracker_->OnJobUpsert(j);
     return Synced();
   }
 

@@ -73,10 +73,10 @@ TEST(Runs, RelistAndDuplicateEventsNeverCountTwice) {
   c.At(T0 + 330).Finish(JobFor("backup", T0 + 300), kOk);
   Job finished = c.job(JobFor("backup", T0 + 300));
   c.Relist().Relist();
-  c.tracker().OnJobUpsert(nullptr, finished);  // re-delivered as if new
+  c.tracker().OnJobUpsert(finished);  // re-delivered as if new
   c.At(T0 + 400).DeleteWithFinalState(finished);
-  c.tracker().OnJobDelete(finished);           // duplicate DELETED
-  c.tracker().OnJobUpsert(nullptr, finished);  // a stale replay after the delete
+  c.tracker().OnJobDelete(finished);  // duplicate DELETED
+  c.tracker().OnJobUpsert(finished);  // a stale replay after the delete
   c.tracker().OnJobDelete(finished);
   EXPECT_EQ(c.Sum(kRuns, Cj("backup")), 1);
   EXPECT_EQ(c.Value(kDelay, Cj("backup")), 1);
@@ -101,6 +101,29 @@ TEST(Runs, ManualDeleteOfUnfinishedRunCountsDeletedNotReplaced) {
   c.At(T0 + 600).Run("backup", T0 + 600);
   EXPECT_EQ(c.Value(kRuns, Cj("backup", {{"result", "deleted"}, {"reason", ""}})), 1);
   EXPECT_EQ(c.Value("batchwatch_cronjob_replaced_total", Cj("backup")), 0);
+}
+
+// The store hands over only the identity of a Job a relist no longer shows: the run counts as
+// deleted from the tracker's own record, like a DELETED event of the last seen state.
+TEST(Runs, JobVanishedInARelistCountsLikeItsDeletedEvent) {
+  for (bool vanish : {false, true}) {
+    Cluster c = EveryFiveMinutes();
+    c.At(T0 + 300).Run("backup", T0 + 300);
+    c.At(T0 + 330).Finish(JobFor("backup", T0 + 300), kOk);
+    c.At(T0 + 600).Run("backup", T0 + 600);
+    c.At(T0 + 650);
+    for (UnixSeconds slot : {T0 + 300, T0 + 600}) {
+      if (vanish) {
+        c.Vanish(JobFor("backup", slot));
+      } else {
+        c.Delete(JobFor("backup", slot));
+      }
+    }
+    EXPECT_EQ(c.Value(kRuns, Cj("backup", {{"result", "deleted"}, {"reason", ""}})), 1) << vanish;
+    EXPECT_EQ(c.Value(kRuns, Cj("backup", {{"result", "succeeded"}})), 1) << vanish;
+    EXPECT_EQ(c.Value("batchwatch_cronjob_active_jobs", Cj("backup")), 0) << vanish;
+    c.tracker().OnJobVanished({"never-seen", "ns", "", ""});  // unknown UID: ignored
+  }
 }
 
 TEST(Runs, ManualRunsAreLabelledManualAndNeverFillSlots) {

@@ -1,0 +1,177 @@
+// One list/watch state machine (the client-go reflector's loop) for one WatchTarget: a kind,
+// a namespace and selectors.
+//
+//   list pages (limit + continue) --> handler.CommitList --> watch from the list's
+//   resourceVersion (allowWatchBookmarks, random timeoutSeconds) --> each line to the handler
+//     timeout / server close          -> watch again from the last resourceVersion seen
+//     410 (status or ERROR event)     -> list again from scratch, no wait
+//     expired continue token (410)    -> the list starts over (at most 3 times in a row)
+//     undecodable line                -> counted, logged, stream reopened from the last version
+//     other failures (5xx, 429, ...)  -> wait: Retry-After on 429/5xx, else exponential backoff
+//                                        with jitter (initial -> max), reset after a healthy
+//                                        period; then retry the same step
+//
+// The loop does no I/O of its own: HTTP goes through a Transport, time, sleep and chance through
+// a LoopEnv, so every path above has an in-process table test (tests/kube/watch_loop_test.cc).
+//
+// The per-kind part is small. A ResourceKind says where the collection lives and makes the
+// KindHandler that decodes its pages and lines into the store; a WatchTarget adds the scope.
+// Jobs and CronJobs are batch_kinds.h. A new kind is a descriptor and a handler, e.g.:
+//
+//   // Pods of Jobs (the Job controller labels them job-name=<job>):
+//   const ResourceKind kPods{"pods", "/api/v1", MakePodHandler};
+//   WatchTarget{&kPods, ns, /*label_selector=*/"job-name", /*field_selector=*/""};
+//   // Events about Jobs:
+//   const ResourceKind kEvents{"events", "/api/v1", MakeEventHandler};
+//   WatchTarget{&kEvents, ns, "", "involvedObject.kind=Job"};
+//
+// and one WatchStats per kind for its self metrics.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include "kube/decode.h"
+#include "kube/transport.h"
+#include "kube/watch_stats.h"
+
+namespace batchwatch::kube {
+
+// What the loop needs to know of a decoded list page.
+struct ListPageMeta {
+  std::string resource_version;
+  std::string continue_token;
+  int bad_items = 0;  // items skipped as undecodable (each one is a decode error)
+  std::string first_item_error;
+};
+
+// What the loop needs to know of a decoded watch line.
+struct WatchLineMeta {
+  WatchEventType type = WatchEventType::kAdded;
+  std::string resource_version;  // of the object or bookmark ("" for ERROR)
+  int error_code = 0;            // ERROR: the Status code (410 = Gone)
+  std::string error_message;
+};
+
+// Decodes one kind's pages and lines and applies them to its store. One per WatchLoop.
+class KindHandler {
+ public:
+  virtual ~KindHandler() = default;
+  // Decodes a page and holds its items until CommitList; false + *error: the page is unusable.
+  virtual bool AddListPage(std::string_view body, ListPageMeta* meta, std::string* error) = 0;
+  // The list starts over: forget the pages held so far.
+  virtual void DiscardList() = 0;
+  // The list is complete: it replaces the scope's objects in the store.
+  virtual void CommitList() = 0;
+  // Decodes one watch line and applies ADDED/MODIFIED/DELETED; false + *error: undecodable.
+  virtual bool ApplyWatchLine(std::string_view line, WatchLineMeta* meta, std::string* error) = 0;
+};
+
+// The per-kind descriptor.
+struct ResourceKind {
+  std::string name;        // plural resource name: "jobs"; the `resource` label, logs
+  std::string api_prefix;  // "/apis/batch/v1" ("/api/v1" for the core group)
+  // The handler for one namespace ("" = all).
+  std::function<std::unique_ptr<KindHandler>(const std::string& scope_namespace)> make_handler;
+};
+
+// What one WatchLoop lists and watches.
+struct WatchTarget {
+  const ResourceKind* kind = nullptr;
+  std::string namespace_;  // "" = every namespace
+  std::string label_selector;
+  std::string field_selector;
+
+  std::string CollectionPath() const;  // /apis/batch/v1/namespaces/<ns>/jobs
+  std::string ListPath(int limit, const std::string& continue_token) const;
+  std::string WatchPath(int timeout_seconds, const std::string& resource_version) const;
+  std::string ScopeName() const;  // "all namespaces", "namespace x", for messages
+};
+
+// Time, sleep and chance for the loop. RealLoopEnv is the production one; tests use a fake
+// clock whose sleeps advance it.
+class LoopEnv {
+ public:
+  virtual ~LoopEnv() = default;
+  virtual double MonotonicSeconds() = 0;
+  virtual double WallSeconds() = 0;  // Unix time, for batchwatch_last_event_timestamp_seconds
+  // Sleeps; true when stopped before or during the sleep.
+  virtual bool SleepFor(double seconds) = 0;
+  virtual bool Stopped() const = 0;
+  virtual double Uniform01() = 0;  // jitter and watch timeouts: uniform in [0, 1)
+};
+
+class RealLoopEnv : public LoopEnv {
+ public:
+  double MonotonicSeconds() override;
+  double WallSeconds() override;
+  bool SleepFor(double seconds) override;
+  bool Stopped() const override { return stop_.load(); }
+  double Uniform01() override;
+  // Wakes every sleeper at once; Stopped() stays true.
+  void Stop();
+  const std::atomic<bool>* stop_flag() const { return &stop_; }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::atomic<bool> stop_{false};
+  std::mt19937_64 rng_{std::random_device{}()};
+};
+
+struct WatchLoopOptions {
+  // The defaults follow client-go. Tests shorten them.
+  double backoff_initial_seconds = 0.8;
+  double backoff_max_seconds = 30;
+  double backoff_reset_after_seconds = 120;  // a failure after this long healthy starts over
+  double max_retry_after_seconds = 600;
+  int watch_timeout_min_seconds = 300;  // each watch asks for a random timeout in [min, max]
+  int watch_timeout_max_seconds = 600;
+  int page_size = 500;
+  int max_list_restarts = 3;  // expired continue tokens in a row before it counts as a failure
+};
+
+class WatchLoop {
+ public:
+  // on_listed runs after every complete list (the first one marks the target synced).
+  // describe_failure phrases a failed response for the log (verb "list" or "watch"); when
+  // unset, "HTTP <status>" or the transport error.
+  WatchLoop(WatchTarget target, WatchLoopOptions options, Transport* transport, LoopEnv* env,
+            WatchStats* stats, std::function<void()> on_listed = nullptr,
+            std::function<std::string(const HttpResponse&, const std::string& verb)>
+                describe_failure = nullptr);
+
+  // Runs until env->Stopped().
+  void Run();
+
+  const std::string& resource_version() const { return resource_version_; }
+
+ private:
+  enum class WatchEnd { kTimeout, kGone, kError, kStopped };
+  bool List(HttpResponse* failed);
+  WatchEnd Watch(HttpResponse* failed);
+  double NextBackoff();
+  double FailureDelay(const HttpResponse& failed);
+  void DecodeError(const std::string& what, const std::string& error);
+  std::string Describe(const HttpResponse& failed, const std::string& verb) const;
+
+  const WatchTarget target_;
+  const WatchLoopOptions options_;
+  Transport* const transport_;
+  LoopEnv* const env_;
+  WatchStats* const stats_;
+  const std::function<void()> on_listed_;
+  const std::function<std::string(const HttpResponse&, const std::string&)> describe_failure_;
+  std::unique_ptr<KindHandler> handler_;
+  std::string resource_version_;
+  double backoff_current_ = 0;
+  double last_failure_ = -1e300;
+};
+
+}  // namespace batchwatch::kube
