@@ -9,10 +9,12 @@
 // with this test compiled there after `sed s/batch::/kube::/g; s#batch/objects.h#kube/objects.h#`).
 // To rewrite them after an intended change of existing series, run
 //   BATCHWATCH_UPDATE_GOLDEN=1 build/tests/tracker/tracker_tests --gtest_filter='GoldenMetrics.*'
-// and explain the change in the commit message.
+// and explain the change in the commit message. golden/state.json is the state file the previous
+// version saved at the end of the scenario (a state file of the earlier format must keep loading).
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -82,7 +84,8 @@ CronJob Cron(const std::string& name, const std::string& schedule,
   return cj;
 }
 
-std::string Scenario(JobGauges gauges) {
+// Plays the scenario; `after` (if set) runs at the end, before the text is taken.
+std::string Scenario(JobGauges gauges, const std::function<void(Cluster&)>& after = nullptr) {
   TrackerOptions options;
   options.job_gauges = gauges;
   Cluster c(S - 600, options);
@@ -263,6 +266,7 @@ std::string Scenario(JobGauges gauges) {
   });
 
   s.Play(c);
+  if (after) after(c);
   return c.Text();
 }
 
@@ -322,10 +326,14 @@ std::string Differences(const std::string& golden, const std::string& actual) {
   return problems;
 }
 
+bool Updating() {
+  const char* update = std::getenv("BATCHWATCH_UPDATE_GOLDEN");
+  return update != nullptr && std::string(update) == "1";
+}
+
 void CheckGolden(const std::string& file, const std::string& actual) {
   const std::string path = std::string(BW_GOLDEN_DIR) + "/" + file;
-  const char* update = std::getenv("BATCHWATCH_UPDATE_GOLDEN");
-  if (update != nullptr && std::string(update) == "1") {
+  if (Updating()) {
     std::ofstream(path, std::ios::binary) << actual;
     GTEST_SKIP() << "rewrote " << path;
   }
@@ -337,6 +345,32 @@ void CheckGolden(const std::string& file, const std::string& actual) {
   EXPECT_TRUE(diff.empty()) << "the /metrics text differs from " << path << ":\n"
                             << diff << "full text:\n"
                             << actual;
+}
+
+// A state file written by the previous version (golden/state.json, saved at the end of the
+// scenario by 9d9fdb4) loads, and batchwatch restarted ten minutes later with it renders what
+// the previous version rendered after the same restart.
+TEST(GoldenMetrics, StateFileOfThePreviousVersionResumes) {
+  const std::string golden_state = std::string(BW_GOLDEN_DIR) + "/state.json";
+  const std::string path = ::testing::TempDir() + "golden_state.json";
+  std::string message;
+  bool loaded = false;
+  std::string text = Scenario(JobGauges::kUnfinished, [&](Cluster& c) {
+    std::string error;
+    if (Updating()) {
+      ASSERT_TRUE(c.tracker().SaveState(golden_state, &error)) << error;
+    }
+    {
+      std::ifstream in(golden_state, std::ios::binary);
+      ASSERT_TRUE(in) << "cannot read " << golden_state;
+      std::ofstream(path, std::ios::binary) << in.rdbuf();
+    }
+    c.Restart(kEnd + 600, [&](Tracker& t) { loaded = t.LoadState(path, &message); });
+    c.At(kEnd + 1200, 11);
+  });
+  std::remove(path.c_str());
+  ASSERT_TRUE(loaded) << message;
+  CheckGolden("metrics_after_restart.txt", text);
 }
 
 TEST(GoldenMetrics, JobGaugesUnfinished) {
