@@ -18,8 +18,8 @@
 #include <utility>
 #include <vector>
 
-#include "cron/controller.h"
 #include "batch/objects.h"
+#include "cron/controller.h"
 #include "tracker/tracker.h"
 
 namespace batchwatch::tracker::testing {
