@@ -1,6 +1,5 @@
-// Slot decisions of one CronJob UID, as the CronJob controller would have made them (the
-// controller's rules are in docs of SEMANTICS.md: earliest slot, startingDeadlineSeconds, Forbid
-// holding a slot back until the active run ends, Replace).
+// Slot decisions of one CronJob UID as the CronJob controller makes them: the earliest slot,
+// startingDeadlineSeconds, Forbid holding a slot back until the active run ends, Replace.
 #include "tracker/slot_accountant.h"
 
 #include <algorithm>

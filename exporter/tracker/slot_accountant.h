@@ -1,4 +1,4 @@
-// The slot accounting of one CronJob UID (shared METRICS.md, "Slot accounting"): every slot in
+// The slot accounting of one CronJob UID (docs/metrics.md, "How slots are resolved"): every slot in
 // the period batchwatch watched it is decided exactly once, as ran, missed (deadline_exceeded or
 // superseded), Forbid-skipped, suspended, or unobserved (passed while batchwatch was down and no
 // evidence is left). Until a slot is final (the controller can no longer start it, plus the
