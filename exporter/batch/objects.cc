@@ -16,4 +16,12 @@ const char* ConcurrencyPolicyName(ConcurrencyPolicy p) {
   return "Allow";
 }
 
+std::string_view JobGroup(const Job& job) {
+  if (!job.group_label.empty()) return job.group_label;
+  std::string_view g = job.generate_name;
+  while (!g.empty() && g.back() == '-') g.remove_suffix(1);
+  if (!g.empty()) return g;
+  return job.name;
+}
+
 }  // namespace batchwatch::batch

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace batchwatch::batch {
@@ -89,6 +90,10 @@ struct CronJob {
 // What a relist still knows of an object that vanished between two lists (its DELETED event
 // was missed): the identity, and for a Job the owner the delete is accounted to. The sink's
 // last upsert of the object was its final state as far as anyone saw it.
+// The group a standalone Job is counted under: its group label (--job-group-label), else
+// generateName without the trailing '-', else its name.
+std::string_view JobGroup(const Job& job);
+
 struct VanishedObject {
   std::string uid;
   std::string namespace_;

@@ -2,14 +2,6 @@
 
 namespace batchwatch::batch {
 
-std::string_view JobGroup(const Job& job) {
-  if (!job.group_label.empty()) return job.group_label;
-  std::string_view g = job.generate_name;
-  while (!g.empty() && g.back() == '-') g.remove_suffix(1);
-  if (!g.empty()) return g;
-  return job.name;
-}
-
 namespace {
 
 uint64_t Fnv1a(uint64_t h, std::string_view s) {

@@ -14,10 +14,6 @@
 
 namespace batchwatch::batch {
 
-// The group a standalone Job is counted under: its group label (--job-group-label), else
-// generateName without the trailing '-', else its name.
-std::string_view JobGroup(const Job& job);
-
 struct ShardSpec {
   uint32_t index = 0;  // --shard
   uint32_t total = 1;  // --total-shards

@@ -180,7 +180,7 @@ struct AllHeaders {
 
 }  // namespace
 
-void Tracker::Impl::RenderCronJob(CronJobRecord& r) const {
+void TrackerImpl::RenderCronJob(CronJobRecord& r) const {
   std::string& t = r.rendered.text;
   t.clear();
   std::string labels;
@@ -194,80 +194,84 @@ void Tracker::Impl::RenderCronJob(CronJobRecord& r) const {
       case kCjInfo:
         if (e) {
           std::string l = labels;
-          AppendLabel(&l, "schedule", r.schedule_spec);
-          std::string zone = r.resolved.zone_name;
-          if (zone.empty() && r.time_zone) zone = *r.time_zone;
+          AppendLabel(&l, "schedule", r.spec.schedule_spec);
+          std::string zone = r.spec.resolved.zone_name;
+          if (zone.empty() && r.spec.time_zone) zone = *r.spec.time_zone;
           AppendLabel(&l, "timezone", zone);
-          AppendLabel(&l, "concurrency_policy", PolicyLabel(r.policy));
+          AppendLabel(&l, "concurrency_policy", PolicyLabel(r.spec.policy));
           Line(&t, name, l, 1);
         }
         break;
       case kCjSuspended:
-        if (e) Line(&t, name, labels, r.suspend ? 1 : 0);
+        if (e) Line(&t, name, labels, r.spec.suspend ? 1 : 0);
         break;
       case kCjNextSchedule:
-        if (e && r.next_schedule) Line(&t, name, labels, static_cast<double>(*r.next_schedule));
+        if (e && r.gauges.next_schedule)
+          Line(&t, name, labels, static_cast<double>(*r.gauges.next_schedule));
         break;
       case kCjInterval:
-        if (e && r.interval) Line(&t, name, labels, static_cast<double>(*r.interval));
+        if (e && r.gauges.interval) Line(&t, name, labels, static_cast<double>(*r.gauges.interval));
         break;
       case kCjLastSchedule:
-        if (e && r.last_schedule) Line(&t, name, labels, static_cast<double>(*r.last_schedule));
+        if (e && r.spec.last_schedule)
+          Line(&t, name, labels, static_cast<double>(*r.spec.last_schedule));
         break;
       case kCjLastSuccess:
-        if (e && (r.last_success_observed || r.last_successful_status)) {
-          UnixSeconds v = std::max(r.last_success_observed.value_or(kDawn),
-                                   r.last_successful_status.value_or(kDawn));
+        if (e && (r.gauges.last_success_observed || r.spec.last_successful_status)) {
+          UnixSeconds v = std::max(r.gauges.last_success_observed.value_or(kDawn),
+                                   r.spec.last_successful_status.value_or(kDawn));
           Line(&t, name, labels, static_cast<double>(v));
         }
         break;
       case kCjLastFailure:
-        if (e && r.last_failure_observed) {
-          Line(&t, name, labels, static_cast<double>(*r.last_failure_observed));
+        if (e && r.gauges.last_failure_observed) {
+          Line(&t, name, labels, static_cast<double>(*r.gauges.last_failure_observed));
         }
         break;
       case kCjActive:
-        if (e) Line(&t, name, labels, r.active_jobs);
+        if (e) Line(&t, name, labels, r.gauges.active_jobs);
         break;
       case kCjConsecutiveFailures:
         if (e) {
           Line(&t, name, labels,
-               static_cast<double>(r.failures_since_success.size() + r.failures_overflow));
+               static_cast<double>(r.gauges.failures_since_success.size() +
+                                   r.gauges.failures_overflow));
         }
         break;
       case kCjLag:
-        if (e) Line(&t, name, labels, static_cast<double>(r.lag));
+        if (e) Line(&t, name, labels, static_cast<double>(r.gauges.lag));
         break;
       case kCjScheduleError:
-        if (e && r.resolved.error != cron::ScheduleError::kNone) {
-          LineWith(&t, name, labels, "error", cron::ScheduleErrorLabel(r.resolved.error), 1);
+        if (e && r.spec.resolved.error != cron::ScheduleError::kNone) {
+          LineWith(&t, name, labels, "error", cron::ScheduleErrorLabel(r.spec.resolved.error), 1);
         }
         break;
       case kCjRuns:
-        RenderRuns(&t, name, labels, r.runs, reasons, true);
+        RenderRuns(&t, name, labels, r.history.runs, reasons, true);
         break;
       case kCjDuration:
-        RenderDurations(&t, name, labels, r.runs);
+        RenderDurations(&t, name, labels, r.history.runs);
         break;
       case kCjStartDelay:
-        if (e || r.start_delay.count > 0) {
-          AppendHistogram(&t, name, labels, r.start_delay, kStartDelayBuckets);
+        if (e || r.history.start_delay.count > 0) {
+          AppendHistogram(&t, name, labels, r.history.start_delay, kStartDelayBuckets);
         }
         break;
       case kCjMissed:
-        if (e || r.missed[0] > 0 || r.missed[1] > 0) {
+        if (e || r.history.missed[0] > 0 || r.history.missed[1] > 0) {
           LineWith(&t, name, labels, "reason", "deadline_exceeded",
-                   static_cast<double>(r.missed[kDeadlineExceeded]));
+                   static_cast<double>(r.history.missed[kDeadlineExceeded]));
           LineWith(&t, name, labels, "reason", "superseded",
-                   static_cast<double>(r.missed[kSuperseded]));
+                   static_cast<double>(r.history.missed[kSuperseded]));
         }
         break;
       case kCjForbidSkipped:
-        if (e || r.forbid_skipped > 0)
-          Line(&t, name, labels, static_cast<double>(r.forbid_skipped));
+        if (e || r.history.forbid_skipped > 0)
+          Line(&t, name, labels, static_cast<double>(r.history.forbid_skipped));
         break;
       case kCjReplaced:
-        if (e || r.replaced > 0) Line(&t, name, labels, static_cast<double>(r.replaced));
+        if (e || r.history.replaced > 0)
+          Line(&t, name, labels, static_cast<double>(r.history.replaced));
         break;
       case kCjFamilyCount:
         break;
@@ -276,7 +280,7 @@ void Tracker::Impl::RenderCronJob(CronJobRecord& r) const {
   r.rendered.offsets[kCjFamilyCount] = static_cast<uint32_t>(t.size());
 }
 
-void Tracker::Impl::RenderGroup(GroupRecord& g) const {
+void TrackerImpl::RenderGroup(GroupRecord& g) const {
   std::string& t = g.rendered.text;
   t.clear();
   std::string labels;
@@ -289,7 +293,7 @@ void Tracker::Impl::RenderGroup(GroupRecord& g) const {
   g.rendered.offsets[kGroupFamilyCount] = static_cast<uint32_t>(t.size());
 }
 
-void Tracker::Impl::RenderJob(JobRecord& j, const batch::Job& job) const {
+void TrackerImpl::RenderJob(JobRecord& j, const batch::Job& job) const {
   std::string& t = j.rendered.text;
   t.clear();
   bool show = options.job_gauges == JobGauges::kAll ||
@@ -327,7 +331,7 @@ void Tracker::Impl::RenderJob(JobRecord& j, const batch::Job& job) const {
   t.shrink_to_fit();
 }
 
-void Tracker::Impl::Append(std::string* out) const {
+void TrackerImpl::Append(std::string* out) const {
   std::vector<const RenderedText<kCjFamilyCount>*> cj;
   std::vector<const RenderedText<kGroupFamilyCount>*> gr;
   std::vector<const RenderedText<kJobFamilyCount>*> jb;

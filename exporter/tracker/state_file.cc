@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "log/log.h"
+#include "tracker/tracker.h"
 #include "tracker/tracker_state.h"
 
 namespace batchwatch::tracker {
@@ -127,25 +128,25 @@ bool Tracker::SaveState(const std::string& path, std::string* error) const {
   std::string text;
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
-    const Impl& m = *impl_;
+    const TrackerImpl& m = *impl_;
     UnixSeconds now = m.Now();
     json cronjobs = json::array();
     for (const auto& r : m.cronjobs) {
       if (!r.live) continue;
       json c{{"namespace", m.strings.Get(r.ns)},
              {"name", m.strings.Get(r.name)},
-             {"counts", RunsToJson(r.runs, m.reasons)},
-             {"start_delay", HistogramToJson(r.start_delay)},
-             {"missed_deadline_exceeded", r.missed[kDeadlineExceeded]},
-             {"missed_superseded", r.missed[kSuperseded]},
-             {"forbid_skipped", r.forbid_skipped},
-             {"replaced", r.replaced}};
-      if (r.exists && r.accounting) {
-        c["uid"] = r.uid;
-        c["accounted_until"] = r.accounted_until;
+             {"counts", RunsToJson(r.history.runs, m.reasons)},
+             {"start_delay", HistogramToJson(r.history.start_delay)},
+             {"missed_deadline_exceeded", r.history.missed[kDeadlineExceeded]},
+             {"missed_superseded", r.history.missed[kSuperseded]},
+             {"forbid_skipped", r.history.forbid_skipped},
+             {"replaced", r.history.replaced}};
+      if (r.exists && r.slots.accounting()) {
+        c["uid"] = r.spec.uid;
+        c["accounted_until"] = r.slots.accounted_until();
       }
-      if (r.last_success_observed) c["last_success"] = *r.last_success_observed;
-      if (r.last_failure_observed) c["last_failure"] = *r.last_failure_observed;
+      if (r.gauges.last_success_observed) c["last_success"] = *r.gauges.last_success_observed;
+      if (r.gauges.last_failure_observed) c["last_failure"] = *r.gauges.last_failure_observed;
       if (!r.exists) c["deleted_at"] = r.deleted_at == 0 ? now : r.deleted_at;
       cronjobs.push_back(std::move(c));
     }
@@ -218,7 +219,7 @@ bool Tracker::SaveState(const std::string& path, std::string* error) const {
 
 bool Tracker::LoadState(const std::string& path, std::string* message) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  Impl& m = *impl_;
+  TrackerImpl& m = *impl_;
   UnixSeconds now = m.Now();
 
   auto set_aside = [&](const std::string& problem) {
@@ -322,14 +323,14 @@ bool Tracker::LoadState(const std::string& path, std::string* message) {
     if (l.slots_only) continue;
     uint32_t idx = m.CronJobIndex(m.strings.Intern(l.ns), m.strings.Intern(l.name));
     CronJobRecord& r = m.cronjobs[idx];
-    apply_runs(r.runs, l.runs);
-    r.start_delay = l.start_delay;
-    r.missed[0] = l.missed[0];
-    r.missed[1] = l.missed[1];
-    r.forbid_skipped = l.forbid_skipped;
-    r.replaced = l.replaced;
-    r.last_success_observed = l.last_success;
-    r.last_failure_observed = l.last_failure;
+    apply_runs(r.history.runs, l.runs);
+    r.history.start_delay = l.start_delay;
+    r.history.missed[0] = l.missed[0];
+    r.history.missed[1] = l.missed[1];
+    r.history.forbid_skipped = l.forbid_skipped;
+    r.history.replaced = l.replaced;
+    r.gauges.last_success_observed = l.last_success;
+    r.gauges.last_failure_observed = l.last_failure;
     // Until the CronJob shows up again it counts as deleted (history kept for the retention).
     r.deleted_at = l.deleted_at.value_or(now);
     m.RenderCronJob(r);

@@ -15,24 +15,7 @@ namespace {
 
 uint64_t PairKey(uint32_t a, uint32_t b) { return (static_cast<uint64_t>(a) << 32) | b; }
 
-int64_t FloorDiv(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
-
-// The group a standalone Job is counted under: its group label, else generateName without the
-// trailing '-', else its name.
-std::string_view JobGroup(const batch::Job& job) {
-  if (!job.group_label.empty()) return job.group_label;
-  std::string_view g = job.generate_name;
-  while (!g.empty() && g.back() == '-') g.remove_suffix(1);
-  if (!g.empty()) return g;
-  return job.name;
-}
-
 constexpr size_t kMaxFailureTimes = 1024;
-constexpr size_t kMaxSpans = 512;
 // Slots resolved per CronJob and Tick at most; the rest wait for the next Tick.
 constexpr int kMaxSlotsPerTick = 200000;
 constexpr int64_t kMaxResumedDowntimeSeconds = 400 * 86400;
@@ -78,7 +61,7 @@ void RunCounts::Add(const RunKey& key, uint64_t n) {
   runs.emplace_back(key, n);
 }
 
-Tracker::Impl::Impl(TrackerOptions o) : options(std::move(o)) {
+TrackerImpl::TrackerImpl(TrackerOptions o) : options(std::move(o)) {
   if (!options.clock) {
     options.clock = [] {
       return static_cast<UnixSeconds>(std::chrono::duration_cast<std::chrono::seconds>(
@@ -90,7 +73,7 @@ Tracker::Impl::Impl(TrackerOptions o) : options(std::move(o)) {
   reasons.Intern("");
 }
 
-uint32_t Tracker::Impl::CronJobIndex(uint32_t ns, uint32_t name) {
+uint32_t TrackerImpl::CronJobIndex(uint32_t ns, uint32_t name) {
   uint64_t key = PairKey(ns, name);
   auto it = cronjob_index.find(key);
   if (it != cronjob_index.end()) return it->second;
@@ -112,7 +95,7 @@ uint32_t Tracker::Impl::CronJobIndex(uint32_t ns, uint32_t name) {
   return idx;
 }
 
-uint32_t Tracker::Impl::GroupIndex(uint32_t ns, std::string_view group) {
+uint32_t TrackerImpl::GroupIndex(uint32_t ns, std::string_view group) {
   uint32_t gid = strings.Intern(group);
   auto it = group_index.find(PairKey(ns, gid));
   if (it != group_index.end()) return it->second;
@@ -130,7 +113,7 @@ uint32_t Tracker::Impl::GroupIndex(uint32_t ns, std::string_view group) {
   return idx;
 }
 
-uint32_t Tracker::Impl::ReasonId(std::string_view reason) {
+uint32_t TrackerImpl::ReasonId(std::string_view reason) {
   if (auto id = reasons.Find(reason)) return *id;
   if (reasons.size() >= options.max_reasons) return reasons.Intern("_other");
   return reasons.Intern(reason);
@@ -139,50 +122,25 @@ uint32_t Tracker::Impl::ReasonId(std::string_view reason) {
 // ---------------------------------------------------------------------------------------------
 // Jobs
 
-void Tracker::Impl::UpsertSpan(CronJobRecord& r, const JobRecord& jr, const batch::Job& job,
-                               UnixSeconds now) {
-  size_t h = std::hash<std::string>{}(job.uid);
-  RunSpan* span = nullptr;
-  for (auto& s : r.spans) {
-    if (s.uid_hash == h) span = &s;
+void TrackerImpl::AddEvidence(CronJobRecord& r, UnixSeconds slot, UnixSeconds creation) {
+  EvidenceEffect effect = r.slots.AddEvidence(slot, creation);
+  if (effect.already_decided && creation != kNever) {
+    BW_LOG_DEBUG("job for an already resolved slot", {{"namespace", strings.Get(r.ns)},
+                                                      {"cronjob", strings.Get(r.name)},
+                                                      {"slot", std::to_string(slot)}});
   }
-  if (span == nullptr) {
-    if (r.spans.size() >= kMaxSpans) {
-      auto oldest = std::min_element(r.spans.begin(), r.spans.end(),
-                                     [](auto& a, auto& b) { return a.end < b.end; });
-      r.spans.erase(oldest);
-    }
-    r.spans.push_back(RunSpan{h, jr.creation, kNever, jr.slot});
-    span = &r.spans.back();
-  }
-  if (job.finished() && span->end == kNever) span->end = job.end_time.value_or(now);
-}
-
-void Tracker::Impl::AddEvidence(CronJobRecord& r, UnixSeconds slot, UnixSeconds creation) {
-  if (r.accounting && slot <= r.accounted_until) {
-    if (creation != kNever) {
-      BW_LOG_DEBUG("job for an already resolved slot", {{"namespace", strings.Get(r.ns)},
-                                                        {"cronjob", strings.Get(r.name)},
-                                                        {"slot", std::to_string(slot)}});
-    }
-    return;
-  }
-  Evidence& e = r.evidence[slot];
-  if (creation != kNever && e.creation == kNever) e.creation = creation;
-  if (r.accounting && !e.delay_recorded && e.creation != kNever) {
-    r.start_delay.Observe(static_cast<double>(std::max<UnixSeconds>(0, e.creation - slot)),
-                          kStartDelayBuckets);
-    e.delay_recorded = true;
+  if (effect.start_delay) {
+    r.history.start_delay.Observe(static_cast<double>(*effect.start_delay), kStartDelayBuckets);
   }
 }
 
-void Tracker::Impl::CountRun(JobRecord& jr, const batch::Job& job, Result result, bool counters) {
+void TrackerImpl::CountRun(JobRecord& jr, const batch::Job& job, Result result, bool counters) {
   jr.counted = true;
   RunKey key{jr.manual ? Trigger::kManual : Trigger::kScheduled, result,
              result == Result::kDeleted ? 0u : ReasonId(job.terminal_reason)};
   RunCounts* rc;
   if (jr.has_cronjob) {
-    rc = &cronjobs[jr.owner].runs;
+    rc = &cronjobs[jr.owner].history.runs;
   } else {
     key.trigger = Trigger::kScheduled;  // job_runs_total has no trigger label
     rc = &groups[jr.owner].runs;
@@ -201,27 +159,27 @@ void Tracker::Impl::CountRun(JobRecord& jr, const batch::Job& job, Result result
   CronJobRecord& r = cronjobs[jr.owner];
   UnixSeconds end = job.end_time.value_or(jr.creation);
   if (result == Result::kSucceeded) {
-    r.last_success_observed = std::max(r.last_success_observed.value_or(kDawn), end);
-    if (jr.creation >= r.last_success_creation) {
-      r.last_success_creation = jr.creation;
-      auto& f = r.failures_since_success;
+    r.gauges.last_success_observed = std::max(r.gauges.last_success_observed.value_or(kDawn), end);
+    if (jr.creation >= r.gauges.last_success_creation) {
+      r.gauges.last_success_creation = jr.creation;
+      auto& f = r.gauges.failures_since_success;
       f.erase(std::remove_if(f.begin(), f.end(), [&](UnixSeconds c) { return c <= jr.creation; }),
               f.end());
-      r.failures_overflow = 0;
+      r.gauges.failures_overflow = 0;
     }
   } else {
-    r.last_failure_observed = std::max(r.last_failure_observed.value_or(kDawn), end);
-    if (jr.creation > r.last_success_creation) {
-      if (r.failures_since_success.size() < kMaxFailureTimes) {
-        r.failures_since_success.push_back(jr.creation);
+    r.gauges.last_failure_observed = std::max(r.gauges.last_failure_observed.value_or(kDawn), end);
+    if (jr.creation > r.gauges.last_success_creation) {
+      if (r.gauges.failures_since_success.size() < kMaxFailureTimes) {
+        r.gauges.failures_since_success.push_back(jr.creation);
       } else {
-        ++r.failures_overflow;
+        ++r.gauges.failures_overflow;
       }
     }
   }
 }
 
-void Tracker::Impl::UpsertJob(const batch::Job& job, UnixSeconds now) {
+void TrackerImpl::UpsertJob(const batch::Job& job, UnixSeconds now) {
   uint32_t ji;
   bool is_new = false;
   if (auto it = job_index.find(job.uid); it != job_index.end()) {
@@ -255,7 +213,7 @@ void Tracker::Impl::UpsertJob(const batch::Job& job, UnixSeconds now) {
         }
       }
     } else {
-      jr.owner = GroupIndex(jr.ns, JobGroup(job));
+      jr.owner = GroupIndex(jr.ns, batch::JobGroup(job));
     }
     if (auto g = counted_gone.find(job.uid); g != counted_gone.end()) {
       jr.counted = true;
@@ -270,28 +228,17 @@ void Tracker::Impl::UpsertJob(const batch::Job& job, UnixSeconds now) {
     if (r.slot_uid.empty() && !r.exists) r.slot_uid = job.owner_cronjob_uid;
     bool tracked = job.owner_cronjob_uid == r.slot_uid;
     if (tracked && !jr.manual) {
-      UpsertSpan(r, jr, job, now);
+      std::optional<UnixSeconds> end;
+      if (job.finished()) end = job.end_time.value_or(now);
+      r.slots.UpsertSpan(std::hash<std::string>{}(job.uid), jr.creation, jr.slot, end);
       if (jr.slot != kDawn) AddEvidence(r, jr.slot, jr.creation);
-      if (is_new) {
-        // Replace deletes the active runs first and creates the new one right after.
-        auto& pending = r.pending_replace;
-        for (auto p = pending.begin(); p != pending.end();) {
-          bool newer = jr.creation >= p->creation &&
-                       (jr.slot == kDawn || p->slot == kDawn || jr.slot > p->slot);
-          if (newer && p->expires >= now) {
-            ++r.replaced;
-            p = pending.erase(p);
-          } else {
-            ++p;
-          }
-        }
-      }
+      if (is_new) r.history.replaced += r.slots.RunAppeared(jr.creation, jr.slot, now);
     }
     if (!jr.finished && !jr.active_counted) {
-      ++r.active_jobs;
+      ++r.gauges.active_jobs;
       jr.active_counted = true;
     } else if (jr.finished && jr.active_counted) {
-      --r.active_jobs;
+      --r.gauges.active_jobs;
       jr.active_counted = false;
     }
   }
@@ -313,8 +260,8 @@ void Tracker::Impl::UpsertJob(const batch::Job& job, UnixSeconds now) {
   }
 }
 
-void Tracker::Impl::DeleteJob(const std::string& uid, const std::string& owner_cronjob_uid,
-                              const batch::Job* last, UnixSeconds now) {
+void TrackerImpl::DeleteJob(const std::string& uid, const std::string& owner_cronjob_uid,
+                            const batch::Job* last, UnixSeconds now) {
   // The final state of a DELETED event may carry the terminal condition (TTL 0); a Job that
   // vanished in a relist ends in the state of its last upsert.
   if (last) UpsertJob(*last, now);
@@ -327,27 +274,17 @@ void Tracker::Impl::DeleteJob(const std::string& uid, const std::string& owner_c
     if (jr.has_cronjob && !jr.manual) {
       CronJobRecord& r = cronjobs[jr.owner];
       if (r.exists && owner_cronjob_uid == r.slot_uid &&
-          r.policy == batch::ConcurrencyPolicy::kReplace) {
-        size_t h = std::hash<std::string>{}(uid);
-        bool newer = std::any_of(r.spans.begin(), r.spans.end(), [&](const RunSpan& s) {
-          return s.uid_hash != h && s.creation >= jr.creation &&
-                 (s.slot == kDawn || jr.slot == kDawn || s.slot > jr.slot);
-        });
-        if (newer) {
-          ++r.replaced;
-        } else {
-          r.pending_replace.push_back({jr.creation, jr.slot, now + options.replace_window_seconds});
-        }
+          r.spec.policy == batch::ConcurrencyPolicy::kReplace &&
+          r.slots.RunDeleted(std::hash<std::string>{}(uid), jr.creation, jr.slot,
+                             now + options.replace_window_seconds)) {
+        ++r.history.replaced;
       }
     }
   }
   if (jr.has_cronjob) {
     CronJobRecord& r = cronjobs[jr.owner];
-    size_t h = std::hash<std::string>{}(uid);
-    for (auto& s : r.spans) {
-      if (s.uid_hash == h && s.end == kNever) s.end = now;
-    }
-    if (jr.active_counted) --r.active_jobs;
+    r.slots.EndSpan(std::hash<std::string>{}(uid), now);
+    if (jr.active_counted) --r.gauges.active_jobs;
     if (--r.job_refs == 0 && !r.exists && r.deleted_at == 0) r.deleted_at = now;
   }
   counted_gone[uid] = now;
@@ -366,99 +303,87 @@ void Tracker::Impl::DeleteJob(const std::string& uid, const std::string& owner_c
 // ---------------------------------------------------------------------------------------------
 // CronJobs
 
-void Tracker::Impl::StartAccounting(CronJobRecord& r, UnixSeconds /*now*/) {
+void TrackerImpl::StartAccounting(CronJobRecord& r) {
   std::string key = strings.Get(r.ns) + "/" + strings.Get(r.name);
   auto saved = saved_slots.find(key);
-  if (saved != saved_slots.end() && saved->second.uid == r.uid) {
+  UnixSeconds accounted_until, fully_counted_after;
+  if (saved != saved_slots.end() && saved->second.uid == r.spec.uid) {
     // No slot precedes the CronJob's creation; slots over 400 days before this start could only
     // add start delays of Jobs that old. A corrupt or ancient file (accounted_until in the year
     // 1 or INT64_MIN, fuzz-found) must not make every tick walk centuries of slots.
-    r.accounted_until = std::max(
-        {saved->second.accounted_until, r.creation, watch_start - kMaxResumedDowntimeSeconds});
-    r.fully_counted_after = std::max(r.accounted_until, watch_start);
+    accounted_until = std::max(
+        {saved->second.accounted_until, r.spec.creation, watch_start - kMaxResumedDowntimeSeconds});
+    fully_counted_after = std::max(accounted_until, watch_start);
   } else if (state_loaded) {
     // Created while batchwatch was down: its slots until now are resolved from evidence only.
-    r.accounted_until =
-        std::max({r.creation, counting_since, watch_start - kMaxResumedDowntimeSeconds});
-    r.fully_counted_after = std::max(r.accounted_until, watch_start);
+    accounted_until =
+        std::max({r.spec.creation, counting_since, watch_start - kMaxResumedDowntimeSeconds});
+    fully_counted_after = std::max(accounted_until, watch_start);
   } else {
-    r.accounted_until = r.fully_counted_after = std::max(r.creation, watch_start);
+    accounted_until = fully_counted_after = std::max(r.spec.creation, watch_start);
   }
   if (saved != saved_slots.end()) saved_slots.erase(saved);
-  r.accounting = true;
-  r.evidence.erase(r.evidence.begin(), r.evidence.upper_bound(r.accounted_until));
-  for (auto& [slot, e] : r.evidence) {
-    if (!e.delay_recorded && e.creation != kNever) {
-      r.start_delay.Observe(static_cast<double>(std::max<UnixSeconds>(0, e.creation - slot)),
-                            kStartDelayBuckets);
-      e.delay_recorded = true;
-    }
-  }
+  r.slots.Start(accounted_until, fully_counted_after, [&](int64_t delay) {
+    r.history.start_delay.Observe(static_cast<double>(delay), kStartDelayBuckets);
+  });
 }
 
-void Tracker::Impl::UpsertCronJob(const batch::CronJob& cj, UnixSeconds now) {
+void TrackerImpl::UpsertCronJob(const batch::CronJob& cj, UnixSeconds now) {
   uint32_t idx = CronJobIndex(strings.Intern(cj.namespace_), strings.Intern(cj.name));
   CronJobRecord& r = cronjobs[idx];
-  r.memo = ScheduleMemo();  // the schedule walks depend on the object
-  bool first = !r.exists || r.uid != cj.uid;
+  r.slots.ForgetWalks();  // the schedule walks depend on the object
+  bool first = !r.exists || r.spec.uid != cj.uid;
   if (first) {
-    if (r.slot_uid != cj.uid) {
-      // Slot evidence gathered for another UID (a deleted CronJob of the same name) is void.
-      r.evidence.clear();
-      r.spans.clear();
-      r.pending_replace.clear();
-    }
-    r.suspended.clear();
-    r.accounting = false;
+    // Slot evidence gathered for another UID (a deleted CronJob of the same name) is void.
+    r.slots.Restart(/*keep_runs=*/r.slot_uid == cj.uid);
     r.slot_uid = cj.uid;
-    r.uid = cj.uid;
+    r.spec.uid = cj.uid;
     r.exists = true;
     r.deleted_at = 0;
-    r.last_schedule.reset();
+    r.spec.last_schedule.reset();
   }
-  bool spec_changed = first || r.schedule_spec != cj.schedule || r.time_zone != cj.time_zone;
+  bool spec_changed =
+      first || r.spec.schedule_spec != cj.schedule || r.spec.time_zone != cj.time_zone;
   if (!first && spec_changed) ResolveSlots(r, now);  // under the old schedule
 
   if (first) {
-    if (cj.suspend) r.suspended.push_back({kDawn, kNever});
-  } else if (cj.suspend != r.suspend) {
+    if (cj.suspend) r.slots.Suspend(kDawn);
+  } else if (cj.suspend != r.spec.suspend) {
     if (cj.suspend) {
-      r.suspended.push_back({now, kNever});
-    } else if (!r.suspended.empty() && r.suspended.back().end == kNever) {
-      r.suspended.back().end = now;
+      r.slots.Suspend(now);
+    } else {
+      r.slots.Resume(now);
     }
   }
 
-  r.schedule_spec = cj.schedule;
-  r.time_zone = cj.time_zone;
-  r.policy = cj.concurrency_policy;
-  r.suspend = cj.suspend;
-  r.sds = cj.starting_deadline_seconds;
-  r.creation = cj.creation_time;
-  r.last_successful_status = cj.last_successful_time;
+  r.spec.schedule_spec = cj.schedule;
+  r.spec.time_zone = cj.time_zone;
+  r.spec.policy = cj.concurrency_policy;
+  r.spec.suspend = cj.suspend;
+  r.spec.sds = cj.starting_deadline_seconds;
+  r.spec.creation = cj.creation_time;
+  r.spec.last_successful_status = cj.last_successful_time;
   if (spec_changed) {
-    r.resolved =
+    r.spec.resolved =
         cron::ResolveSchedule(cj.schedule, cj.time_zone, options.controller_time_zone, now);
-    if (r.resolved.error != cron::ScheduleError::kNone) {
+    if (r.spec.resolved.error != cron::ScheduleError::kNone) {
       BW_LOG_WARN("cronjob schedule cannot run",
                   {{"namespace", cj.namespace_},
                    {"cronjob", cj.name},
                    {"schedule", cj.schedule},
-                   {"error", cron::ScheduleErrorLabel(r.resolved.error)},
-                   {"detail", r.resolved.message}});
+                   {"error", cron::ScheduleErrorLabel(r.spec.resolved.error)},
+                   {"detail", r.spec.resolved.message}});
     }
   }
-  std::optional<UnixSeconds> old_last_schedule = r.last_schedule;
-  r.last_schedule = cj.last_schedule_time;
+  std::optional<UnixSeconds> old_last_schedule = r.spec.last_schedule;
+  r.spec.last_schedule = cj.last_schedule_time;
 
   if (first) {
-    StartAccounting(r, now);
+    StartAccounting(r);
   } else if (spec_changed) {
     // Slots of the old schedule that are still open are dropped (never counted as missed); the
     // new schedule is accounted from the edit on.
-    r.accounted_until = std::max(r.accounted_until, now);
-    r.fully_counted_after = std::max(r.fully_counted_after, r.accounted_until);
-    r.evidence.erase(r.evidence.begin(), r.evidence.upper_bound(r.accounted_until));
+    r.slots.Reschedule(now);
   }
   // lastScheduleTime only ever names a slot the controller created a Job for.
   if (cj.last_schedule_time && cj.last_schedule_time != old_last_schedule) {
@@ -467,166 +392,81 @@ void Tracker::Impl::UpsertCronJob(const batch::CronJob& cj, UnixSeconds now) {
   Refresh(idx, now);
 }
 
-void Tracker::Impl::DeleteCronJob(const batch::CronJob& cj, UnixSeconds now) {
+void TrackerImpl::DeleteCronJob(const batch::CronJob& cj, UnixSeconds now) {
   auto ns = strings.Find(cj.namespace_);
   auto name = strings.Find(cj.name);
   if (!ns || !name) return;
   auto it = cronjob_index.find(PairKey(*ns, *name));
   if (it == cronjob_index.end()) return;
   CronJobRecord& r = cronjobs[it->second];
-  if (r.uid != cj.uid) return;  // an older incarnation
+  if (r.spec.uid != cj.uid) return;  // an older incarnation
   if (cronjobs_synced && jobs_synced) ResolveSlots(r, now);
-  r.memo = ScheduleMemo();
   r.exists = false;
   r.deleted_at = now;
-  r.accounting = false;
+  r.slots.Reset();
   r.slot_uid.clear();
-  r.evidence.clear();
-  r.spans.clear();
-  r.suspended.clear();
-  r.pending_replace.clear();
-  r.uid.clear();
+  r.spec.uid.clear();
   Refresh(it->second, now);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Slots
 
-bool Tracker::Impl::Schedulable(const CronJobRecord& r) const {
-  return r.exists && r.resolved.error == cron::ScheduleError::kNone &&
-         r.resolved.schedule.has_value();
+bool TrackerImpl::Schedulable(const CronJobRecord& r) const {
+  return r.exists && r.spec.resolved.error == cron::ScheduleError::kNone &&
+         r.spec.resolved.schedule.has_value();
 }
 
-std::optional<UnixSeconds> Tracker::Impl::NextSlot(const CronJobRecord& r, UnixSeconds t) const {
-  const cron::Schedule& s = *r.resolved.schedule;
-  if (s.is_every()) {
-    // The controller walks `@every` from lastScheduleTime (else creation): slots form a grid
-    // anchored there, not on the clock.
-    int64_t d = s.every_seconds();
-    UnixSeconds anchor = r.last_schedule.value_or(r.creation);
-    return anchor + (FloorDiv(t - anchor, d) + 1) * d;
-  }
-  return s.Next(t, r.resolved.zone);
+SlotRules TrackerImpl::Rules(const CronJobRecord& r) const {
+  SlotRules rules;
+  if (Schedulable(r)) rules.schedule = &*r.spec.resolved.schedule;
+  rules.zone = r.spec.resolved.zone;
+  rules.policy = r.spec.policy;
+  rules.starting_deadline_seconds = r.spec.sds;
+  rules.creation = r.spec.creation;
+  rules.last_schedule = r.spec.last_schedule;
+  rules.suspend = r.spec.suspend;
+  rules.grace_seconds = options.miss_grace_seconds;
+  return rules;
 }
 
-UnixSeconds Tracker::Impl::FinalAt(const CronJobRecord& r, UnixSeconds slot,
-                                   MissReason* reason) const {
-  auto next = NextSlot(r, slot);
-  UnixSeconds f = next ? *next : kNever;
-  *reason = kSuperseded;
-  if (r.sds) {
-    // The controller starts a slot only while now < slot + startingDeadlineSeconds.
-    // Saturating: startingDeadlineSeconds has no upper bound in the API (fuzz-found overflow).
-    UnixSeconds d;
-    if (__builtin_add_overflow(slot, std::max<int64_t>(0, *r.sds), &d)) d = kNever;
-    if (d <= f) {
-      f = d;
-      *reason = kDeadlineExceeded;
-    }
-  }
-  return f;
-}
-
-bool Tracker::Impl::SuspendedDuring(const CronJobRecord& r, UnixSeconds from,
-                                    UnixSeconds to) const {
-  return std::any_of(r.suspended.begin(), r.suspended.end(),
-                     [&](const Interval& i) { return i.begin <= to && i.end > from; });
-}
-
-bool Tracker::Impl::ForbidBlocked(const CronJobRecord& r, UnixSeconds final_at) const {
-  // The controller starts a held-back slot as soon as the active run ends; the slot is skipped
-  // only when a scheduled run was still active when the slot became final (minus the grace,
-  // since the controller needs a moment to notice the end).
-  UnixSeconds horizon = final_at - options.miss_grace_seconds;
-  return std::any_of(r.spans.begin(), r.spans.end(),
-                     [&](const RunSpan& s) { return s.creation < final_at && s.end > horizon; });
-}
-
-void Tracker::Impl::ResolveSlots(CronJobRecord& r, UnixSeconds now) {
-  if (!jobs_synced || !cronjobs_synced || !r.accounting || !Schedulable(r)) return;
-  for (int n = 0; n < kMaxSlotsPerTick; ++n) {
-    auto slot = NextSlot(r, r.accounted_until);
-    if (!slot || *slot > now) break;
-    MissReason reason;
-    UnixSeconds final_at = FinalAt(r, *slot, &reason);
-    bool ran = r.evidence.count(*slot) > 0;
-    if (!ran && (final_at == kNever || final_at > now - options.miss_grace_seconds)) break;
-    if (!ran && *slot > r.fully_counted_after) {
-      if (SuspendedDuring(r, *slot, final_at)) {
-        // Suspended at that slot: not a miss.
-      } else if (r.policy == batch::ConcurrencyPolicy::kForbid && ForbidBlocked(r, final_at)) {
-        ++r.forbid_skipped;
-      } else {
-        ++r.missed[reason];
-        BW_LOG_DEBUG("missed schedule", {{"namespace", strings.Get(r.ns)},
-                                         {"cronjob", strings.Get(r.name)},
-                                         {"slot", std::to_string(*slot)}});
-      }
-    }
-    r.accounted_until = *slot;
-  }
-  r.evidence.erase(r.evidence.begin(), r.evidence.upper_bound(r.accounted_until));
-  UnixSeconds keep = r.accounted_until - options.miss_grace_seconds - 3600;
-  r.spans.erase(std::remove_if(r.spans.begin(), r.spans.end(),
-                               [&](const RunSpan& s) { return s.end < keep; }),
-                r.spans.end());
-  r.suspended.erase(std::remove_if(r.suspended.begin(), r.suspended.end(),
-                                   [&](const Interval& i) { return i.end < keep; }),
-                    r.suspended.end());
-}
-
-void Tracker::Impl::Refresh(uint32_t index, UnixSeconds now) {
-  CronJobRecord& r = cronjobs[index];
-  r.pending_replace.erase(std::remove_if(r.pending_replace.begin(), r.pending_replace.end(),
-                                         [&](const PendingReplace& p) { return p.expires < now; }),
-                          r.pending_replace.end());
-  r.next_schedule.reset();
-  r.interval.reset();
-  r.lag = 0;
-  UnixSeconds wake = kNever;
-  if (Schedulable(r)) {
-    ScheduleMemo& m = r.memo;
-    if (m.now != now) {
-      m.now = now;
-      m.next = NextSlot(r, now);
-      m.after = m.next && !r.suspend ? NextSlot(r, *m.next) : std::nullopt;
-      m.due = r.suspend ? std::nullopt
-                        : cron::MostRecentUnmetSlot(*r.resolved.schedule, r.resolved.zone,
-                                                    r.creation, r.last_schedule, r.sds, now)
-                              .due;
-    }
-    if (m.next) {
-      wake = *m.next;
-      if (!r.suspend) {
-        r.next_schedule = m.next;
-        if (m.after) r.interval = *m.after - *m.next;
-      }
-    }
-    if (!r.suspend && m.due && *m.due <= now && r.evidence.count(*m.due) == 0 &&
-        (!r.accounting || *m.due > r.accounted_until)) {
-      r.lag = now - *m.due;
-    }
-    if (r.accounting) {
-      if (m.accounted_until != r.accounted_until) {
-        m.accounted_until = r.accounted_until;
-        m.pending = NextSlot(r, r.accounted_until);
-        MissReason reason;
-        m.final_at = m.pending ? FinalAt(r, *m.pending, &reason) : kNever;
-      }
-      if (m.pending && *m.pending <= now) {
-        if (r.evidence.count(*m.pending) > 0) {
-          wake = now;
-        } else if (m.final_at != kNever) {
-          wake = std::min(wake, m.final_at + options.miss_grace_seconds);
+void TrackerImpl::ResolveSlots(CronJobRecord& r, UnixSeconds now) {
+  if (!jobs_synced || !cronjobs_synced || !Schedulable(r)) return;
+  r.slots.Resolve(
+      Rules(r), now,
+      [&](const SlotDecision& d) {
+        switch (d.outcome) {
+          case SlotOutcome::kMissed:
+            ++r.history.missed[d.reason];
+            BW_LOG_DEBUG("missed schedule", {{"namespace", strings.Get(r.ns)},
+                                             {"cronjob", strings.Get(r.name)},
+                                             {"slot", std::to_string(d.slot)}});
+            break;
+          case SlotOutcome::kForbidSkipped:
+            ++r.history.forbid_skipped;
+            break;
+          case SlotOutcome::kRan:  // its start delay was recorded with the evidence
+          case SlotOutcome::kSuspended:
+          case SlotOutcome::kUnobserved:
+            break;
         }
-      }
-    }
-  }
-  if (r.lag > 0 && !r.lagging) {
+      },
+      kMaxSlotsPerTick);
+}
+
+void TrackerImpl::Refresh(uint32_t index, UnixSeconds now) {
+  CronJobRecord& r = cronjobs[index];
+  r.slots.ExpireReplaces(now);
+  SlotTimes times = r.slots.Times(Rules(r), now);
+  r.gauges.next_schedule = times.next;
+  r.gauges.interval = times.interval;
+  r.gauges.lag = times.lag;
+  if (r.gauges.lag > 0 && !r.lagging) {
     r.lagging = true;
     lagging.push_back(index);
   }
   RenderCronJob(r);
+  UnixSeconds wake = times.wake;
   if (wake != kNever) wake = std::max(wake, now + 1);
   if (wake != r.wake_at) {
     r.wake_at = wake;
@@ -634,7 +474,7 @@ void Tracker::Impl::Refresh(uint32_t index, UnixSeconds now) {
   }
 }
 
-void Tracker::Impl::Purge(UnixSeconds now) {
+void TrackerImpl::Purge(UnixSeconds now) {
   last_purge = now;
   for (auto it = counted_gone.begin(); it != counted_gone.end();) {
     // Compared as `t < now - retention`: a state file may hold any int64 (fuzz-found overflow).
@@ -664,7 +504,8 @@ void Tracker::Impl::Purge(UnixSeconds now) {
 // ---------------------------------------------------------------------------------------------
 // Public surface
 
-Tracker::Tracker(TrackerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Tracker::Tracker(TrackerOptions options)
+    : impl_(std::make_unique<TrackerImpl>(std::move(options))) {}
 Tracker::~Tracker() = default;
 
 void Tracker::OnJobUpsert(const batch::Job& now) {
@@ -703,7 +544,7 @@ void Tracker::OnCronJobVanished(const batch::VanishedObject& gone) {
 
 void Tracker::OnSynced(batch::Resource r) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  Impl& m = *impl_;
+  TrackerImpl& m = *impl_;
   UnixSeconds now = m.Now();
   if (r == batch::Resource::kJobs && !m.jobs_synced) {
     m.jobs_synced = true;
@@ -724,7 +565,7 @@ void Tracker::OnSynced(batch::Resource r) {
 
 void Tracker::Tick(UnixSeconds now) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  Impl& m = *impl_;
+  TrackerImpl& m = *impl_;
   while (!m.wakes.empty() && m.wakes.top().first <= now) {
     auto [t, i] = m.wakes.top();
     m.wakes.pop();

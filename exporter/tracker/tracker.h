@@ -4,40 +4,15 @@
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
 #include "batch/objects.h"
+#include "tracker/options.h"
 
 namespace batchwatch::tracker {
 
-using UnixSeconds = batch::UnixSeconds;
-
-enum class JobGauges { kUnfinished, kAll, kNone };  // --job-gauges
-
-struct TrackerOptions {
-  std::string controller_time_zone = "UTC";
-  JobGauges job_gauges = JobGauges::kUnfinished;
-  // Returns "now". Tests inject a fixed clock. Unset: the system clock.
-  std::function<UnixSeconds()> clock;
-  // A slot is counted missed or Forbid-skipped only this long after it became final, so a Job
-  // created in time whose watch event arrives late is not a false miss.
-  int64_t miss_grace_seconds = 5;
-  // Counted Job UIDs are remembered this long after the Job was deleted (relists, restarts).
-  int64_t counted_uid_retention_seconds = 24 * 3600;
-  // History series of a deleted CronJob are dropped this long after the delete unless it is
-  // recreated under the same name (which continues them).
-  int64_t deleted_cronjob_retention_seconds = 3600;
-  // An unfinished scheduled run deleted under concurrencyPolicy Replace counts as replaced when
-  // a newer run of the CronJob appears within this window.
-  int64_t replace_window_seconds = 600;
-  // At most this many distinct standalone job groups; further groups are counted as "_other".
-  size_t max_job_groups = 10000;
-  // At most this many distinct terminal-condition reasons; further ones render as "_other".
-  size_t max_reasons = 256;
-};
+struct TrackerImpl;  // tracker_state.h
 
 class Tracker : public batch::EventSink {
  public:
@@ -71,8 +46,7 @@ class Tracker : public batch::EventSink {
   size_t TrackedCronJobs() const;
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<TrackerImpl> impl_;
 };
 
 }  // namespace batchwatch::tracker

@@ -8,8 +8,6 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <limits>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <queue>
@@ -21,13 +19,11 @@
 
 #include "batch/objects.h"
 #include "cron/controller.h"
+#include "tracker/options.h"
+#include "tracker/slot_accountant.h"
 #include "tracker/text_format.h"
-#include "tracker/tracker.h"
 
 namespace batchwatch::tracker {
-
-inline constexpr UnixSeconds kNever = std::numeric_limits<UnixSeconds>::max();
-inline constexpr UnixSeconds kDawn = std::numeric_limits<UnixSeconds>::min();
 
 // Interned strings (namespaces, CronJob names, reasons, job groups): ids are stable.
 class StringPool {
@@ -50,7 +46,7 @@ const char* ResultLabel(Result r);
 struct RunKey {
   Trigger trigger;
   Result result;
-  uint32_t reason;  // id in Impl::reasons
+  uint32_t reason;  // id in TrackerImpl::reasons
   bool operator==(const RunKey& o) const {
     return trigger == o.trigger && result == o.result && reason == o.reason;
   }
@@ -61,33 +57,6 @@ struct RunCounts {
   Histogram<kDurationBuckets.size()> duration[2];  // by Result::kSucceeded / kFailed
   bool duration_seen[2] = {false, false};
   void Add(const RunKey& key, uint64_t n = 1);
-};
-
-enum MissReason : uint8_t { kDeadlineExceeded = 0, kSuperseded = 1 };
-
-// A scheduled (non-manual) run of the tracked CronJob UID, kept while it can still explain a
-// Forbid block or a Replace.
-struct RunSpan {
-  size_t uid_hash;
-  UnixSeconds creation;
-  UnixSeconds end;   // kNever while unfinished
-  UnixSeconds slot;  // kDawn when unknown
-};
-
-// A slot that ran: its Job was seen, or status.lastScheduleTime named it.
-struct Evidence {
-  UnixSeconds creation = kNever;  // the Job's creationTimestamp; kNever when no Job seen yet
-  bool delay_recorded = false;
-};
-
-struct PendingReplace {
-  UnixSeconds creation;
-  UnixSeconds slot;
-  UnixSeconds expires;
-};
-
-struct Interval {
-  UnixSeconds begin, end;  // [begin, end)
 };
 
 // Families, in rendering order. CronJob families come from CronJobRecord, group families from
@@ -131,27 +100,8 @@ struct RenderedText {
   }
 };
 
-// Refresh's schedule walks, remembered: they depend only on the CronJob object (any change to
-// it clears the memo), on now and on accounted_until. Every Job event refreshes its CronJob,
-// often within the same second, and these walks were most of an event's cost.
-struct ScheduleMemo {
-  UnixSeconds now = kNever;              // next, after and due are for this instant
-  std::optional<UnixSeconds> next;       // NextSlot(now)
-  std::optional<UnixSeconds> after;      // NextSlot(next)
-  std::optional<UnixSeconds> due;        // MostRecentUnmetSlot(now).due (not when suspended)
-  UnixSeconds accounted_until = kNever;  // pending and final_at are for this value
-  std::optional<UnixSeconds> pending;    // NextSlot(accounted_until)
-  UnixSeconds final_at = kNever;         // FinalAt(pending)
-};
-
-// One per (namespace, CronJob name): survives Job deletion and CronJob recreation.
-struct CronJobRecord {
-  bool live = false;    // slot in Impl::cronjobs is used
-  bool exists = false;  // the CronJob object exists now
-  uint32_t ns = 0, name = 0;
-  UnixSeconds deleted_at = 0;
-
-  // Spec and status of the CronJob object (when exists).
+// What the CronJob object says (while it exists).
+struct CronJobSpec {
   std::string uid;
   std::string schedule_spec;
   std::optional<std::string> time_zone;
@@ -162,41 +112,46 @@ struct CronJobRecord {
   std::optional<UnixSeconds> last_schedule;
   std::optional<UnixSeconds> last_successful_status;
   cron::ResolvedSchedule resolved;
+};
 
-  // State gauges derived from runs.
+// State gauges: derived from runs, and the time-dependent ones refreshed by Tick.
+struct CronJobGauges {
   std::optional<UnixSeconds> last_success_observed, last_failure_observed;
   UnixSeconds last_success_creation = kDawn;
   std::vector<UnixSeconds> failures_since_success;  // creation times, bounded
   uint64_t failures_overflow = 0;
   int32_t active_jobs = 0;
-  int32_t job_refs = 0;  // JobRecords pointing here (the record stays while > 0)
-  // Time-dependent gauges, refreshed by Tick.
   std::optional<UnixSeconds> next_schedule;
   std::optional<int64_t> interval;
   int64_t lag = 0;
+};
 
-  // Slot accounting for the CronJob UID `slot_uid` (set by the object or its first Job).
-  std::string slot_uid;
-  bool accounting = false;          // accounted_until is meaningful
-  UnixSeconds accounted_until = 0;  // every slot <= this is resolved
-  // Slots in (accounted_until, fully_counted_after] passed while batchwatch was not watching:
-  // they count as ran when evidence exists, otherwise nothing is counted.
-  UnixSeconds fully_counted_after = 0;
-  std::map<UnixSeconds, Evidence> evidence;  // slots known to have run, not yet resolved
-  std::vector<RunSpan> spans;
-  std::vector<Interval> suspended;
-  std::vector<PendingReplace> pending_replace;
-
-  // History.
+// Counters and histograms (kept in the state file).
+struct CronJobHistory {
   RunCounts runs;
   Histogram<kStartDelayBuckets.size()> start_delay;
-  uint64_t missed[2] = {0, 0};
+  uint64_t missed[2] = {0, 0};  // by MissReason
   uint64_t forbid_skipped = 0;
   uint64_t replaced = 0;
+};
+
+// One per (namespace, CronJob name): survives Job deletion and CronJob recreation.
+struct CronJobRecord {
+  bool live = false;    // slot in TrackerImpl::cronjobs is used
+  bool exists = false;  // the CronJob object exists now
+  uint32_t ns = 0, name = 0;
+  UnixSeconds deleted_at = 0;
+  int32_t job_refs = 0;  // JobRecords pointing here (the record stays while > 0)
+
+  CronJobSpec spec;  // when exists
+  CronJobGauges gauges;
+  // Slot accounting of the CronJob UID `slot_uid` (set by the object or its first Job).
+  std::string slot_uid;
+  SlotAccountant slots;
+  CronJobHistory history;
 
   UnixSeconds wake_at = kNever;
   bool lagging = false;
-  ScheduleMemo memo;
   RenderedText<kCjFamilyCount> rendered;
 };
 
@@ -227,8 +182,10 @@ struct SavedSlots {
   UnixSeconds accounted_until;
 };
 
-struct Tracker::Impl {
-  explicit Impl(TrackerOptions o);
+// The Tracker's state and its operations (tracker.cc; rendering in render.cc, the state file in
+// state_file.cc).
+struct TrackerImpl {
+  explicit TrackerImpl(TrackerOptions o);
 
   UnixSeconds Now() const { return options.clock(); }
 
@@ -246,16 +203,12 @@ struct Tracker::Impl {
   void DeleteCronJob(const batch::CronJob& cj, UnixSeconds now);
   void CountRun(JobRecord& jr, const batch::Job& job, Result result, bool counters);
   void AddEvidence(CronJobRecord& r, UnixSeconds slot, UnixSeconds creation);
-  void StartAccounting(CronJobRecord& r, UnixSeconds now);
-  void UpsertSpan(CronJobRecord& r, const JobRecord& jr, const batch::Job& job, UnixSeconds now);
+  void StartAccounting(CronJobRecord& r);
 
-  // Slot math.
+  // Slots.
   bool Schedulable(const CronJobRecord& r) const;
-  std::optional<UnixSeconds> NextSlot(const CronJobRecord& r, UnixSeconds t) const;
-  UnixSeconds FinalAt(const CronJobRecord& r, UnixSeconds slot, MissReason* reason) const;
+  SlotRules Rules(const CronJobRecord& r) const;
   void ResolveSlots(CronJobRecord& r, UnixSeconds now);
-  bool SuspendedDuring(const CronJobRecord& r, UnixSeconds from, UnixSeconds to) const;
-  bool ForbidBlocked(const CronJobRecord& r, UnixSeconds final_at) const;
   // Recomputes time-dependent gauges, re-renders and schedules the next wake-up.
   void Refresh(uint32_t index, UnixSeconds now);
   void Purge(UnixSeconds now);
