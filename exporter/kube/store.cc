@@ -9,7 +9,7 @@ namespace batchwatch::kube {
 #if defined(__GLIBCXX__) && defined(__x86_64__)
 // A field added to Job must be packed too (PackedJob and Unpack below), or the store would drop
 // it silently: this size is the reminder.
-static_assert(sizeof(Job) == 416, "batch::Job changed: update ObjectStore::PackedJob");
+static_assert(sizeof(Job) == 432, "batch::Job changed: update ObjectStore::PackedJob");
 #endif
 
 // Strings of one Job are far below 4 GiB (a watch line is at most a few MiB), so uint32_t ends.
@@ -24,6 +24,8 @@ ObjectStore::PackedJob::PackedJob(const Job& j)
       ready_(j.ready),
       succeeded_(j.succeeded),
       failed_(j.failed),
+      completions_(j.completions.value_or(0)),
+      backoff_limit_(j.backoff_limit.value_or(0)),
       manual_(j.manual),
       suspend_(j.suspend),
       outcome_(j.outcome) {
@@ -39,10 +41,15 @@ ObjectStore::PackedJob::PackedJob(const Job& j)
     end += static_cast<uint32_t>(texts[f]->size());
     ends_[f] = end;
   }
-  const std::optional<int64_t>* optionals[] = {&j.scheduled_timestamp, &j.active_deadline_seconds,
-                                               &j.start_time, &j.completion_time, &j.end_time};
-  for (int o = 0; o < 5; ++o) {
-    if (optionals[o]->has_value()) present_ = static_cast<uint8_t>(present_ | 1u << o);
+  const bool present[] = {j.scheduled_timestamp.has_value(),
+                          j.active_deadline_seconds.has_value(),
+                          j.start_time.has_value(),
+                          j.completion_time.has_value(),
+                          j.end_time.has_value(),
+                          j.completions.has_value(),
+                          j.backoff_limit.has_value()};
+  for (int o = 0; o < 7; ++o) {
+    if (present[o]) present_ = static_cast<uint8_t>(present_ | 1u << o);
   }
 }
 
@@ -61,6 +68,8 @@ Job ObjectStore::PackedJob::Unpack(const std::string& uid) const {
   j.manual = manual_;
   j.active_deadline_seconds = Get(kDeadline, active_deadline_seconds_);
   j.suspend = suspend_;
+  if (present_ >> kCompletions & 1) j.completions = completions_;
+  if (present_ >> kBackoffLimit & 1) j.backoff_limit = backoff_limit_;
   j.start_time = Get(kStart, start_time_);
   j.completion_time = Get(kCompletion, completion_time_);
   j.active = active_;

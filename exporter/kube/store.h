@@ -69,7 +69,15 @@ class ObjectStore {
       kTerminalReason,
       kFieldCount
     };
-    enum Optional : uint8_t { kScheduled, kDeadline, kStart, kCompletion, kEnd };
+    enum Optional : uint8_t {
+      kScheduled,
+      kDeadline,
+      kStart,
+      kCompletion,
+      kEnd,
+      kCompletions,
+      kBackoffLimit
+    };
     std::string_view Text(Field f) const {
       const uint32_t begin = f == 0 ? 0 : ends_[f - 1];
       return std::string_view(text_.get() + begin, ends_[f] - begin);
@@ -82,7 +90,7 @@ class ObjectStore {
     uint32_t ends_[kFieldCount];
     int64_t creation_time_, scheduled_timestamp_, active_deadline_seconds_, start_time_,
         completion_time_, end_time_;
-    int32_t active_, ready_, succeeded_, failed_;
+    int32_t active_, ready_, succeeded_, failed_, completions_, backoff_limit_;
     uint8_t present_ = 0;  // bit per Optional
     bool manual_, suspend_;
     JobOutcome outcome_;

@@ -36,6 +36,8 @@ void ExpectSame(const Job& a, const Job& b, const std::string& what) {
   EXPECT_EQ(a.manual, b.manual) << what;
   EXPECT_EQ(a.active_deadline_seconds, b.active_deadline_seconds) << what;
   EXPECT_EQ(a.suspend, b.suspend) << what;
+  EXPECT_EQ(a.completions, b.completions) << what;
+  EXPECT_EQ(a.backoff_limit, b.backoff_limit) << what;
   EXPECT_EQ(a.start_time, b.start_time) << what;
   EXPECT_EQ(a.completion_time, b.completion_time) << what;
   EXPECT_EQ(a.active, b.active) << what;
@@ -62,6 +64,8 @@ Job Full() {
   j.manual = true;
   j.active_deadline_seconds = INT64_MAX;
   j.suspend = true;
+  j.completions = 0;
+  j.backoff_limit = INT32_MAX;
   j.start_time = 1711622401;
   j.completion_time = 1711622442;
   j.active = 3;
