@@ -25,6 +25,7 @@ RUN apt-get update \
       libcrypt1 \
       libcurl4 \
       libprometheus-cpp-core1.0 \
+      libsimdjson14 \
       libssl3 \
       libstdc++6 \
       libyaml-cpp0.7 \

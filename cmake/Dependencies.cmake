@@ -22,3 +22,5 @@ endif()
 if(BATCHWATCH_BENCHMARKS)
   find_package(benchmark REQUIRED)
 endif()
+# libsimdjson-dev 3.0.1: the decoder's JSON parser (On-Demand). A shared library at run time.
+find_package(simdjson 3 CONFIG REQUIRED)

@@ -7,7 +7,7 @@ set -euo pipefail
 BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates tzdata
   prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev nlohmann-json3-dev libcctz-dev
-  libyaml-cpp-dev libssl-dev zlib1g-dev
+  libyaml-cpp-dev libssl-dev zlib1g-dev libsimdjson-dev
 )
 PACKAGES=(
   "${BUILD_PACKAGES[@]}"
@@ -19,7 +19,7 @@ PACKAGES=(
 if [ "${1:-}" = "--runtime-only" ]; then
   PACKAGES=(build-essential cmake ninja-build pkg-config git ca-certificates tzdata
     prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev nlohmann-json3-dev libcctz-dev
-    libyaml-cpp-dev libssl-dev zlib1g-dev python3 curl prometheus prometheus-alertmanager)
+    libyaml-cpp-dev libssl-dev zlib1g-dev libsimdjson-dev python3 curl prometheus prometheus-alertmanager)
 fi
 # --build-only: just what compiling the batchwatch binary needs (the Dockerfile's build stage).
 if [ "${1:-}" = "--build-only" ]; then

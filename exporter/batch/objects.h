@@ -39,6 +39,8 @@ struct Job {
   // spec
   std::optional<int64_t> active_deadline_seconds;
   bool suspend = false;
+  std::optional<int32_t> completions;
+  std::optional<int32_t> backoff_limit;
 
   // status
   std::optional<UnixSeconds> start_time;

@@ -24,7 +24,8 @@ constexpr char kMeta[] =
 
 TEST(DecodeJob, ReadsMetadataSpecAndStatus) {
   Job j = MustDecodeJob(std::string("{") + kMeta + R"(,
-    "spec":{"activeDeadlineSeconds":600,"suspend":true,"template":{"spec":{}}},
+    "spec":{"activeDeadlineSeconds":600,"suspend":true,"completions":5,"backoffLimit":0,
+            "template":{"spec":{}}},
     "status":{"startTime":"2023-03-28T10:40:01Z","active":2,"ready":1,"failed":3,"succeeded":4}})");
   EXPECT_EQ(j.uid, "u1");
   EXPECT_EQ(j.namespace_, "ops");
@@ -34,6 +35,8 @@ TEST(DecodeJob, ReadsMetadataSpecAndStatus) {
   EXPECT_EQ(j.creation_time, 1680000000);
   EXPECT_EQ(j.active_deadline_seconds, 600);
   EXPECT_TRUE(j.suspend);
+  EXPECT_EQ(j.completions, 5);
+  EXPECT_EQ(j.backoff_limit, 0);
   EXPECT_EQ(j.start_time, 1680000001);
   EXPECT_EQ(j.active, 2);
   EXPECT_EQ(j.ready, 1);
@@ -141,6 +144,8 @@ TEST(DecodeJob, BadObjectsAreErrorsNotCrashes) {
       R"({"metadata":{"name":"j","uid":"u"},"status":{"startTime":5}})",
       R"({"metadata":{"name":"j","uid":"u"},"spec":[]})",
       R"({"metadata":{"name":"j","uid":"u"},"status":{"conditions":[{"type":1}]}})",
+      R"({"metadata":{"name":"j","uid":"u"},"spec":{"completions":1.5}})",
+      R"({"metadata":{"name":"j","uid":"u"},"spec":{"backoffLimit":"6"}})",
   };
   for (const char* text : cases) {
     Job j;
@@ -156,6 +161,8 @@ TEST(DecodeJob, MissingOptionalFieldsAndUnknownFieldsAreFine) {
   EXPECT_EQ(j.name, "j");
   EXPECT_EQ(j.creation_time, 0);
   EXPECT_FALSE(j.start_time);
+  EXPECT_FALSE(j.completions);
+  EXPECT_FALSE(j.backoff_limit);
   EXPECT_EQ(j.group_label, "");
 }
 
