@@ -15,6 +15,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl openssl
   clang libclang-rt-14-dev clang-format
   prometheus prometheus-alertmanager yamllint shellcheck jsonnet
+  # the container image stage (scripts/image.sh, tests/image)
+  buildah podman runc debootstrap
 )
 if [ "${1:-}" = "--runtime-only" ]; then
   PACKAGES=(build-essential cmake ninja-build pkg-config git ca-certificates tzdata
