@@ -1,12 +1,15 @@
 #include "app/cli.h"
 
-#include <cctz/time_zone.h>
+#include <fcntl.h>
+#include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 #include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <iostream>
@@ -17,6 +20,7 @@
 #include "app/flags.h"
 #include "app/schedule_command.h"
 #include "batchwatch/version.h"
+#include "cron/controller.h"
 #include "http/server.h"
 #include "kube/cluster_watcher.h"
 #include "kube/connection.h"
@@ -32,13 +36,65 @@ int64_t NowSeconds() {
       .count();
 }
 
-void SaveState(const tracker::Tracker& tracker, const std::string& path) {
-  if (path.empty()) return;
-  std::string error;
-  if (!tracker.SaveState(path, &error)) {
-    BW_LOG_ERROR("cannot write state file", {{"path", path}, {"err", error}});
+// The state file is written as a temp file next to it and renamed: that needs a directory this
+// process can create files in. Checked once at startup so that a bad --state-file fails now,
+// not with an error every interval.
+bool CheckStateDirectoryWritable(const std::string& path, std::string* error) {
+  size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  const std::string probe = path + ".probe-" + std::to_string(::getpid());
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    *error =
+        "cannot create files in the state file's directory " + dir + ": " + std::strerror(errno);
+    return false;
   }
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return true;
 }
+
+// Saves the state and keeps the two self metrics of saving; absent without --state-file.
+class StateSaver {
+ public:
+  StateSaver(const tracker::Tracker& tracker, std::string path, prometheus::Registry* registry)
+      : tracker_(tracker), path_(std::move(path)), registry_(registry) {
+    if (path_.empty()) return;
+    errors_ = &prometheus::BuildCounter()
+                   .Name("batchwatch_state_save_errors_total")
+                   .Help("Failed writes of the --state-file since start.")
+                   .Register(*registry_)
+                   .Add({});
+  }
+
+  void Save() {
+    if (path_.empty()) return;
+    std::string error;
+    if (!tracker_.SaveState(path_, &error)) {
+      errors_->Increment();
+      BW_LOG_ERROR("cannot write state file", {{"path", path_}, {"err", error}});
+      return;
+    }
+    // Registered at the first success: no sample is better than a fake "saved at 1970".
+    if (last_save_ == nullptr) {
+      last_save_ = &prometheus::BuildGauge()
+                        .Name("batchwatch_state_last_save_timestamp_seconds")
+                        .Help("Unix time of the last successful write of the --state-file.")
+                        .Register(*registry_)
+                        .Add({});
+    }
+    last_save_->Set(static_cast<double>(NowSeconds()));
+  }
+
+ private:
+  const tracker::Tracker& tracker_;
+  const std::string path_;
+  prometheus::Registry* registry_;
+  prometheus::Counter* errors_ = nullptr;
+  prometheus::Gauge* last_save_ = nullptr;
+};
 
 }  // namespace
 
@@ -69,11 +125,12 @@ int Main(int argc, char** argv) {
   log::SetLevel(level);
   log::SetFormat(format);
 
-  cctz::time_zone controller_zone;
-  if (!cctz::load_time_zone(flags.controller_time_zone, &controller_zone)) {
-    std::cerr << "batchwatch: flag --controller-time-zone: unknown time zone \""
-              << flags.controller_time_zone << "\" (expected an IANA name such as UTC or "
-              << "Europe/Berlin; is tzdata installed?)\n";
+  if (!cron::CheckControllerTimeZone(flags.controller_time_zone, &error)) {
+    std::cerr << "batchwatch: flag --controller-time-zone: " << error << "\n";
+    return 2;
+  }
+  if (!flags.apiserver.empty() && !kube::CheckApiServerUrl(flags.apiserver, &error)) {
+    std::cerr << "batchwatch: flag --apiserver: " << error << "\n";
     return 2;
   }
   {
@@ -114,6 +171,10 @@ int Main(int argc, char** argv) {
   tracker_options.clock = NowSeconds;
   tracker::Tracker tracker(tracker_options);
   if (!flags.state_file.empty()) {
+    if (!CheckStateDirectoryWritable(flags.state_file, &error)) {
+      BW_LOG_ERROR("cannot use the state file", {{"path", flags.state_file}, {"err", error}});
+      return 1;
+    }
     std::string message;
     if (!tracker.LoadState(flags.state_file, &message)) {
       BW_LOG_WARN("state file not used; starting fresh",
@@ -130,6 +191,7 @@ int Main(int argc, char** argv) {
       .Register(*registry)
       .Add({{"version", kVersion}, {"revision", kRevision}})
       .Set(1);
+  StateSaver state_saver(tracker, flags.state_file, registry.get());
 
   kube::WatchOptions watch_options;
   watch_options.namespaces = flags.namespaces;
@@ -178,12 +240,12 @@ int Main(int argc, char** argv) {
     int64_t now = NowSeconds();
     tracker.Tick(now);
     if (!flags.state_file.empty() && now - last_save >= flags.state_save_interval_seconds) {
-      SaveState(tracker, flags.state_file);
+      state_saver.Save();
       last_save = now;
     }
   }
   watcher.Stop();
-  SaveState(tracker, flags.state_file);
+  state_saver.Save();
   server.Stop();
   return 0;
 }

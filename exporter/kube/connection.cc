@@ -543,18 +543,35 @@ bool ApplyOverrides(const ConnectionFlags& flags, Connection* c, std::string* er
 
 bool ValidateServer(Connection* c, std::string* error) {
   while (!c->server.empty() && c->server.back() == '/') c->server.pop_back();
-  const std::string& s = c->server;
-  size_t scheme_end = s.find("://");
-  if (scheme_end == std::string::npos ||
-      (s.compare(0, scheme_end, "http") != 0 && s.compare(0, scheme_end, "https") != 0) ||
-      s.size() == scheme_end + 3) {
-    *error = "API server URL \"" + s + "\" must look like https://host[:port] (" + c->source + ")";
+  if (!CheckApiServerUrl(c->server, error)) {
+    *error += " (" + c->source + ")";
     return false;
   }
   return true;
 }
 
 }  // namespace
+
+bool CheckApiServerUrl(const std::string& url, std::string* error) {
+  size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) {
+    *error = "API server URL \"" + url +
+             "\" has no scheme: it must look like https://host[:port] (write https://" + url +
+             ", or http://" + url + " for a plain-HTTP test server)";
+    return false;
+  }
+  std::string_view scheme = std::string_view(url).substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https") {
+    *error = "API server URL \"" + url + "\" has scheme \"" + std::string(scheme) +
+             "\": only https:// (or http:// for a plain-HTTP test server) is supported";
+    return false;
+  }
+  if (url.size() == scheme_end + 3 || url[scheme_end + 3] == '/') {
+    *error = "API server URL \"" + url + "\" has no host: it must look like https://host[:port]";
+    return false;
+  }
+  return true;
+}
 
 bool ResolveConnection(const ConnectionFlags& flags, Connection* out, std::string* error) {
   Connection c;

@@ -109,6 +109,10 @@ struct ConnectionFlags {
 // false + a user-actionable *error on misconfiguration.
 bool ResolveConnection(const ConnectionFlags& flags, Connection* out, std::string* error);
 
+// An API server URL must be http(s)://host[...]; false + *error saying what is missing. The
+// startup check of --apiserver (a malformed flag) and of kubeconfig servers.
+bool CheckApiServerUrl(const std::string& url, std::string* error);
+
 // Building blocks, exposed for tests.
 struct KubeconfigSelection {
   std::vector<std::string> files;  // $KUBECONFIG order; the first file defining a name wins
