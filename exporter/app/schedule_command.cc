@@ -13,6 +13,7 @@
 
 #include "cron/controller.h"
 #include "cron/schedule.h"
+#include "text/json_string.h"
 
 namespace batchwatch::app {
 namespace {
@@ -48,36 +49,7 @@ struct Options {
   std::optional<std::string> name;
 };
 
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (u < 0x20) {
-          static const char* hex = "0123456789abcdef";
-          out += "\\u00";
-          out += hex[u >> 4];
-          out += hex[u & 15];
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
+using text::JsonString;
 
 bool ParseInt(std::string_view s, int64_t* out) {
   if (s.empty() || s.size() > 18) return false;

@@ -122,7 +122,6 @@ bool LoadKubeconfig(const KubeconfigSelection& sel, Connection* out, std::string
 // Checks that `pem` holds at least one certificate (what = "certificate-authority" etc.).
 bool ValidateCertificatePem(const std::string& pem, const std::string& what, std::string* error);
 bool ValidatePrivateKeyPem(const std::string& pem, const std::string& what, std::string* error);
-bool DecodeBase64(const std::string& in, std::string* out);
 // "[::1]" for IPv6 literals, the host unchanged otherwise.
 std::string BracketHost(const std::string& host);
 
