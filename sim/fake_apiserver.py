@@ -169,6 +169,41 @@ class Gone(Exception):
     pass
 
 
+# The discovery documents kubectl reads before `kubectl --server URL get cronjobs -A`: the
+# legacy /api versions, the group list, the batch group and its v1 resource list, /version.
+DISCOVERY_PATHS = [[], ["version"], ["api"], ["apis"], ["apis", "batch"], ["apis", "batch", "v1"],
+                   ["api", "v1"]]
+
+
+def discovery_document(parts):
+    batch_version = {"groupVersion": "batch/v1", "version": "v1"}
+    if parts == []:
+        return {"paths": ["/" + "/".join(p) for p in DISCOVERY_PATHS if p] +
+                ["/apis/batch/v1/cronjobs", "/apis/batch/v1/jobs"]}
+    if parts == ["version"]:
+        return {"major": "1", "minor": "30", "gitVersion": "v1.30.0-batchwatch-sim",
+                "platform": "linux/amd64"}
+    if parts == ["api"]:
+        return {"kind": "APIVersions", "versions": ["v1"],
+                "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0",
+                                                "serverAddress": "127.0.0.1"}]}
+    if parts == ["api", "v1"]:
+        return {"kind": "APIResourceList", "groupVersion": "v1", "resources": []}
+    group = {"name": "batch", "versions": [batch_version], "preferredVersion": batch_version}
+    if parts == ["apis"]:
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [group]}
+    if parts == ["apis", "batch"]:
+        return dict(group, kind="APIGroup", apiVersion="v1")
+    verbs = ["get", "list", "watch"]
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": "batch/v1",
+            "resources": [
+                {"name": "cronjobs", "singularName": "cronjob", "namespaced": True,
+                 "kind": "CronJob", "verbs": verbs, "shortNames": ["cj"],
+                 "categories": ["all"]},
+                {"name": "jobs", "singularName": "job", "namespaced": True, "kind": "Job",
+                 "verbs": verbs, "categories": ["all"]}]}
+
+
 class FakeCluster:
     """Objects, resourceVersions, an event history for watches, compaction and faults."""
 
@@ -455,6 +490,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self._control(method, parts[1:])
             if method != "GET":
                 return self._status(405, "MethodNotAllowed", "only GET is served")
+            if parts in DISCOVERY_PATHS:
+                return self._send_json(200, discovery_document(parts))
             if parts[:3] == ["apis", "batch", "v1"]:
                 rest = parts[3:]
                 if len(rest) == 1 and rest[0] in RESOURCES:

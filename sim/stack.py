@@ -108,8 +108,8 @@ def start_batchwatch(group, binary, apiserver_url, extra_args=(), name="batchwat
     return "http://127.0.0.1:%d" % wait_until(port, 30, what="batchwatch to listen")
 
 
-def start_alertmanager(group):
-    port = free_port()
+def start_alertmanager(group, port=0):
+    port = port or free_port()
     d = os.path.join(group.workdir, "alertmanager")
     os.makedirs(d, exist_ok=True)
     cfg = os.path.join(d, "alertmanager.yml")
@@ -125,8 +125,9 @@ def start_alertmanager(group):
     return url
 
 
-def start_prometheus(group, target_url, rule_files, alertmanager_url=None, interval="1s"):
-    port = free_port()
+def start_prometheus(group, target_url, rule_files, alertmanager_url=None, interval="1s",
+                     port=0):
+    port = port or free_port()
     d = os.path.join(group.workdir, "prometheus")
     os.makedirs(d, exist_ok=True)
     target = urllib.parse.urlparse(target_url).netloc

@@ -1,9 +1,11 @@
 #include "app/cli.h"
 
-#include <cctz/time_zone.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <iostream>
@@ -15,6 +17,7 @@
 #include "app/self_metrics.h"
 #include "batch/shard.h"
 #include "batchwatch/version.h"
+#include "cron/controller.h"
 #include "http/server.h"
 #include "kube/cluster_watcher.h"
 #include "kube/connection.h"
@@ -30,13 +33,51 @@ int64_t NowSeconds() {
       .count();
 }
 
-void SaveState(const tracker::Tracker& tracker, const std::string& path) {
-  if (path.empty()) return;
-  std::string error;
-  if (!tracker.SaveState(path, &error)) {
-    BW_LOG_ERROR("cannot write state file", {{"path", path}, {"err", error}});
+// The state file is written as a temp file next to it and renamed: that needs a directory this
+// process can create files in. Checked once at startup so that a bad --state-file fails now,
+// not with an error every interval.
+bool CheckStateDirectoryWritable(const std::string& path, std::string* error) {
+  size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  const std::string probe = path + ".probe-" + std::to_string(::getpid());
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    *error =
+        "cannot create files in the state file's directory " + dir + ": " + std::strerror(errno);
+    return false;
   }
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return true;
 }
+
+// Saves the state and keeps the two self metrics of saving (rendered by AppendSelfMetrics).
+class StateSaver {
+ public:
+  StateSaver(const tracker::Tracker& tracker, std::string path)
+      : tracker_(tracker), path_(std::move(path)) {
+    stats_.enabled = !path_.empty();
+  }
+
+  void Save() {
+    if (path_.empty()) return;
+    std::string error;
+    if (!tracker_.SaveState(path_, &error)) {
+      stats_.errors.fetch_add(1, std::memory_order_relaxed);
+      BW_LOG_ERROR("cannot write state file", {{"path", path_}, {"err", error}});
+      return;
+    }
+    stats_.last_save.store(NowSeconds(), std::memory_order_relaxed);
+  }
+  const StateSaveStats& stats() const { return stats_; }
+
+ private:
+  const tracker::Tracker& tracker_;
+  const std::string path_;
+  StateSaveStats stats_;
+};
 
 }  // namespace
 
@@ -67,11 +108,12 @@ int Main(int argc, char** argv) {
   log::SetLevel(level);
   log::SetFormat(format);
 
-  cctz::time_zone controller_zone;
-  if (!cctz::load_time_zone(flags.controller_time_zone, &controller_zone)) {
-    std::cerr << "batchwatch: flag --controller-time-zone: unknown time zone \""
-              << flags.controller_time_zone << "\" (expected an IANA name such as UTC or "
-              << "Europe/Berlin; is tzdata installed?)\n";
+  if (!cron::CheckControllerTimeZone(flags.controller_time_zone, &error)) {
+    std::cerr << "batchwatch: flag --controller-time-zone: " << error << "\n";
+    return 2;
+  }
+  if (!flags.apiserver.empty() && !kube::CheckApiServerUrl(flags.apiserver, &error)) {
+    std::cerr << "batchwatch: flag --apiserver: " << error << "\n";
     return 2;
   }
   {
@@ -112,6 +154,10 @@ int Main(int argc, char** argv) {
   tracker_options.clock = NowSeconds;
   tracker::Tracker tracker(tracker_options);
   if (!flags.state_file.empty()) {
+    if (!CheckStateDirectoryWritable(flags.state_file, &error)) {
+      BW_LOG_ERROR("cannot use the state file", {{"path", flags.state_file}, {"err", error}});
+      return 1;
+    }
     std::string message;
     if (!tracker.LoadState(flags.state_file, &message)) {
       BW_LOG_WARN("state file not used; starting fresh",
@@ -125,6 +171,7 @@ int Main(int argc, char** argv) {
   batch::ShardFilter shard_filter(batch::ShardSpec{static_cast<uint32_t>(flags.shard),
                                                    static_cast<uint32_t>(flags.total_shards)},
                                   &tracker);
+  StateSaver state_saver(tracker, flags.state_file);
 
   kube::WatchOptions watch_options;
   watch_options.namespaces = flags.namespaces;
@@ -134,10 +181,10 @@ int Main(int argc, char** argv) {
 
   http::Handlers handlers;
   const InstanceInfo instance{kVersion, kRevision, flags.shard, flags.total_shards};
-  handlers.metrics = [&tracker, &watcher, &instance](std::string* out) {
+  handlers.metrics = [&tracker, &watcher, &instance, &state_saver](std::string* out) {
     // The exporter's own few series first: AppendMetrics sizes the body exactly, so anything
     // appended after it would reallocate and copy the whole body (30 MB at 100k Jobs).
-    AppendSelfMetrics(watcher, instance, out);
+    AppendSelfMetrics(watcher, instance, state_saver.stats(), out);
     tracker.AppendMetrics(out);
   };
   handlers.unsynced = [&watcher]() { return watcher.Unsynced(); };
@@ -171,12 +218,12 @@ int Main(int argc, char** argv) {
     int64_t now = NowSeconds();
     tracker.Tick(now);
     if (!flags.state_file.empty() && now - last_save >= flags.state_save_interval_seconds) {
-      SaveState(tracker, flags.state_file);
+      state_saver.Save();
       last_save = now;
     }
   }
   watcher.Stop();
-  SaveState(tracker, flags.state_file);
+  state_saver.Save();
   server.Stop();
   return 0;
 }

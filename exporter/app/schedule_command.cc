@@ -13,6 +13,7 @@
 
 #include "cron/controller.h"
 #include "cron/schedule.h"
+#include "text/json_string.h"
 
 namespace batchwatch::app {
 namespace {
@@ -48,36 +49,7 @@ struct Options {
   std::optional<std::string> name;
 };
 
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (u < 0x20) {
-          static const char* hex = "0123456789abcdef";
-          out += "\\u00";
-          out += hex[u >> 4];
-          out += hex[u & 15];
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
+using text::JsonString;
 
 bool ParseInt(std::string_view s, int64_t* out) {
   if (s.empty() || s.size() > 18) return false;
@@ -91,6 +63,18 @@ bool ParseInt(std::string_view s, int64_t* out) {
   }
   *out = neg ? -v : v;
   return true;
+}
+
+constexpr const char* kValueFlags[] = {
+    "--time-zone",     "--controller-time-zone", "--from",  "--now",
+    "--creation-time", "--last-schedule-time",   "--count", "--starting-deadline-seconds",
+    "--name"};
+
+bool IsValueFlag(std::string_view flag) {
+  for (const char* f : kValueFlags) {
+    if (flag == f) return true;
+  }
+  return false;
 }
 
 // Returns an error message, or "" when the arguments are good. Sets *help for --help.
@@ -108,8 +92,11 @@ std::string ParseArgs(int argc, char** argv, Options* o, bool* help) {
     if (arg.size() > 2 && arg.substr(0, 2) == "--") {
       std::string_view flag = arg;
       std::optional<std::string_view> value;
-      if (size_t eq = arg.find('='); eq != std::string_view::npos) {
-        flag = arg.substr(0, eq);
+      size_t eq = arg.find('=');
+      if (eq != std::string_view::npos) flag = arg.substr(0, eq);
+      // Known before a value is taken: "--bogus" is an unknown flag, not one missing a value.
+      if (!IsValueFlag(flag)) return "unknown flag " + std::string(flag);
+      if (eq != std::string_view::npos) {
         value = arg.substr(eq + 1);
       } else if (i + 1 < argc) {
         value = argv[++i];
@@ -194,12 +181,21 @@ int RunScheduleCommand(int argc, char** argv, std::ostream& out, std::ostream& e
             : o.from.value_or(std::chrono::duration_cast<std::chrono::seconds>(
                                   std::chrono::system_clock::now().time_since_epoch())
                                   .count());
+  if (!cron::CheckControllerTimeZone(o.controller_zone, &problem)) {
+    err << "batchwatch schedule: flag --controller-time-zone: " << problem << "\n";
+    return 2;
+  }
   cron::ResolvedSchedule r = cron::ResolveSchedule(*o.spec, o.time_zone, o.controller_zone, now);
   if (r.error == cron::ScheduleError::kUnparseableSchedule ||
       r.error == cron::ScheduleError::kUnknownTimeZone) {
     err << "batchwatch schedule: " << cron::ScheduleErrorLabel(r.error) << ": " << r.message
         << "\n";
     return 2;
+  }
+  if (o.spec->rfind("TZ=", 0) == 0 || o.spec->rfind("CRON_TZ=", 0) == 0) {
+    err << "batchwatch schedule: warning: Kubernetes 1.28 and later refuse to create a CronJob "
+           "whose schedule has a TZ= or CRON_TZ= prefix; set spec.timeZone instead (--time-zone "
+           "here)\n";
   }
   if (!o.due) {
     if (r.error == cron::ScheduleError::kNeverFires) {

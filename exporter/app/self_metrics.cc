@@ -25,6 +25,10 @@ constexpr SelfFamily kShardOrdinal{"batchwatch_shard_ordinal", "gauge",
 constexpr SelfFamily kTotalShards{
     "batchwatch_total_shards", "gauge",
     "How many shards the CronJobs and job groups are split into (--total-shards)."};
+constexpr SelfFamily kStateSaveErrors{"batchwatch_state_save_errors_total", "counter",
+                                      "Failed writes of the --state-file since start."};
+constexpr SelfFamily kStateLastSave{"batchwatch_state_last_save_timestamp_seconds", "gauge",
+                                    "Unix time of the last successful write of the --state-file."};
 constexpr SelfFamily kSynced{"batchwatch_synced", "gauge",
                              "1 once the initial list of the resource is complete"};
 constexpr SelfFamily kEvents{"batchwatch_watch_events_total", "counter", "Watch events handled"};
@@ -49,15 +53,15 @@ void Sample(std::string* out, const SelfFamily& f,
             std::vector<std::pair<std::string_view, std::string_view>> labels, double value) {
   std::sort(labels.begin(), labels.end());
   out->append(f.name);
-  out->push_back('{');
   for (size_t i = 0; i < labels.size(); ++i) {
-    if (i > 0) out->push_back(',');
+    out->push_back(i == 0 ? '{' : ',');
     out->append(labels[i].first);
     out->append("=\"");
     tracker::AppendLabelValue(out, labels[i].second);
     out->push_back('"');
   }
-  out->append("} ");
+  if (!labels.empty()) out->push_back('}');
+  out->push_back(' ');
   tracker::AppendNumber(out, value);
   out->push_back('\n');
 }
@@ -65,13 +69,23 @@ void Sample(std::string* out, const SelfFamily& f,
 }  // namespace
 
 void AppendSelfMetrics(const kube::ClusterWatcher& watcher, const InstanceInfo& instance,
-                       std::string* out) {
+                       const StateSaveStats& state, std::string* out) {
   Header(out, kBuildInfo);
   Sample(out, kBuildInfo, {{"version", instance.version}, {"revision", instance.revision}}, 1);
   Header(out, kShardOrdinal);
   Sample(out, kShardOrdinal, {}, instance.shard);
   Header(out, kTotalShards);
   Sample(out, kTotalShards, {}, instance.total_shards);
+
+  if (state.enabled) {
+    Header(out, kStateSaveErrors);
+    Sample(out, kStateSaveErrors, {}, static_cast<double>(state.errors.load()));
+    // No sample before the first success: better than a fake "saved at 1970".
+    if (int64_t t = state.last_save.load(); t != 0) {
+      Header(out, kStateLastSave);
+      Sample(out, kStateLastSave, {}, static_cast<double>(t));
+    }
+  }
 
   Header(out, kSynced);
   for (Resource r : kResources) {

@@ -70,15 +70,38 @@ bool LoadTimeZone(std::string_view name, cctz::time_zone* zone, std::string* err
   }
   // Go's LoadLocation refuses path tricks; cctz's own special names are not IANA names.
   const bool bad_path = name.find("..") != std::string_view::npos || name[0] == '/' ||
-                        name[0] == '\\' || name.find('\0') != std::string_view::npos;
+                        name[0] == '\\' || name.find('\0') != std::string_view::npos ||
+                        name.size() > 255;
   const bool cctz_special = name == "localtime" || name.substr(0, 5) == "libc:" ||
                             name.substr(0, 5) == "file:" || name.substr(0, 6) == "Fixed/";
-  if (bad_path || cctz_special || name.size() > 255 ||
-      !cctz::load_time_zone(std::string(name), zone)) {
-    if (error != nullptr) *error = "unknown time zone \"" + std::string(name) + "\"";
+  const char* why = nullptr;
+  if (bad_path) {
+    why = "a path, not a zone name";
+  } else if (cctz_special) {
+    why =
+        "a name only this process's zone library knows; Go's time.LoadLocation, which the "
+        "CronJob controller uses, refuses it";
+  } else if (!cctz::load_time_zone(std::string(name), zone)) {
+    why = "not in the tz database under /usr/share/zoneinfo; is tzdata installed?";
+  }
+  if (why != nullptr) {
+    if (error != nullptr) {
+      *error = "unknown time zone \"" + std::string(name) + "\" (" + why + ")";
+    }
     return false;
   }
   return true;
+}
+
+bool CheckControllerTimeZone(const std::string& name, std::string* error) {
+  if (name == "Local") {
+    *error =
+        "unknown time zone \"Local\" (Local means the controller's own zone: name it, "
+        "e.g. UTC or Europe/Berlin)";
+    return false;
+  }
+  cctz::time_zone zone;
+  return LoadTimeZone(name, &zone, error);
 }
 
 ResolvedSchedule ResolveSchedule(std::string_view spec,
@@ -97,6 +120,15 @@ ResolvedSchedule ResolveSchedule(std::string_view spec,
     r.message = "spec.timeZone: " + r.message;
     return r;
   }
+  // The API server validates the schedule as written (cron.ParseStandard) before the controller
+  // ever prefixes spec.timeZone, so " @daily" with a timeZone never reaches a cluster.
+  std::string parse_error;
+  if (spec_time_zone && !Schedule::Parse(spec, &parse_error)) {
+    r.error = ScheduleError::kUnparseableSchedule;
+    r.message = parse_error;
+    if (!load(controller_zone, &r.zone_name)) r.zone = cctz::utc_time_zone();
+    return r;
+  }
   // formatSchedule: a schedule mentioning TZ is used as is; else spec.timeZone becomes a prefix.
   std::string effective_spec;
   if (spec.find("TZ") == std::string_view::npos && spec_time_zone) {
@@ -104,7 +136,6 @@ ResolvedSchedule ResolveSchedule(std::string_view spec,
   } else {
     effective_spec = std::string(spec);
   }
-  std::string parse_error;
   std::optional<Schedule> parsed = Schedule::Parse(effective_spec, &parse_error);
   if (!parsed) {
     r.error = ScheduleError::kUnparseableSchedule;

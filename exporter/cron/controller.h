@@ -25,8 +25,13 @@ const char* ScheduleErrorLabel(ScheduleError e);  // "" for kNone
 // Loads an IANA zone as Go's time.LoadLocation would: "" and "UTC" are UTC; names with "..", a
 // leading '/' or '\\' and cctz-only names ("localtime", "Fixed/...", "file:...") are refused.
 // "Local" is not handled here (ResolveSchedule maps it to the controller zone). On failure sets
-// *error (if not null) to `unknown time zone "NAME"`.
+// *error (if not null) to `unknown time zone "NAME" (why)`.
 bool LoadTimeZone(std::string_view name, cctz::time_zone* zone, std::string* error);
+
+// The check for the controller's zone (--controller-time-zone): exactly the names ResolveSchedule
+// can load for CronJobs without spec.timeZone, so a name accepted at startup never turns into
+// unknown_timezone later. "Local" is refused: it would name itself.
+bool CheckControllerTimeZone(const std::string& name, std::string* error);
 
 // A CronJob's schedule with its zone resolved: TZ prefix, else spec.timeZone, else the
 // controller's zone.

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <memory>
 
+#include "text/base64.h"
+
 namespace batchwatch::http {
 namespace {
 
@@ -17,42 +19,6 @@ constexpr char kDummyHash[] = "$2b$10$CbXfXjZCuILu8Xqgjy8XqOTh7qkFXdhOvaEvG/UOTb
 
 constexpr char kBcryptAlphabet[] =
     "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-
-int Base64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-// Strict RFC 4648 base64 with padding, as browsers and Prometheus send it.
-bool DecodeBase64(const std::string& in, std::string* out) {
-  if (in.size() % 4 != 0) return false;
-  out->clear();
-  for (size_t i = 0; i < in.size(); i += 4) {
-    int v[4];
-    for (int j = 0; j < 4; ++j) {
-      char c = in[i + static_cast<size_t>(j)];
-      bool last_group = i + 4 == in.size();
-      if (c == '=' && last_group && j >= 2) {
-        v[j] = -2;
-      } else {
-        v[j] = Base64Value(c);
-        if (v[j] < 0) return false;
-      }
-    }
-    if (v[2] == -2 && v[3] != -2) return false;
-    uint32_t n = (static_cast<uint32_t>(v[0]) << 18) | (static_cast<uint32_t>(v[1]) << 12) |
-                 (static_cast<uint32_t>(v[2] < 0 ? 0 : v[2]) << 6) |
-                 static_cast<uint32_t>(v[3] < 0 ? 0 : v[3]);
-    out->push_back(static_cast<char>((n >> 16) & 0xff));
-    if (v[2] >= 0) out->push_back(static_cast<char>((n >> 8) & 0xff));
-    if (v[3] >= 0) out->push_back(static_cast<char>(n & 0xff));
-  }
-  return true;
-}
 
 std::string CacheKey(const std::string& user, const std::string& hash,
                      const std::string& password) {
@@ -118,7 +84,7 @@ bool ParseBasicAuthorization(const char* header, std::string* user, std::string*
   if (b == std::string::npos) return false;
   size_t e = v.find_last_not_of(' ');
   std::string decoded;
-  if (!DecodeBase64(v.substr(b, e - b + 1), &decoded)) return false;
+  if (!text::DecodeBase64Strict(v.substr(b, e - b + 1), &decoded)) return false;
   auto colon = decoded.find(':');
   if (colon == std::string::npos) return false;
   *user = decoded.substr(0, colon);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "http/basic_auth.h"
+#include "text/read_file.h"
 
 namespace batchwatch::http {
 namespace {
@@ -137,22 +138,6 @@ bool GetStringList(const YAML::Node& node, const std::string& name, std::vector<
   return true;
 }
 
-bool ReadFile(const std::string& path, std::string* out, std::string* error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = "cannot read " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) {
-    *error = "cannot read " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  *out = buf.str();
-  return true;
-}
-
 std::string Resolve(const std::string& base_dir, const std::string& path) {
   if (path.empty() || path.front() == '/' || base_dir.empty()) return path;
   return base_dir + "/" + path;
@@ -194,7 +179,7 @@ bool PemFromInlineOrFile(const YAML::Node& tls, const std::string& inline_key,
   if (file.empty()) return true;
   std::string path = Resolve(base_dir, file);
   std::string read_error;
-  if (!ReadFile(path, pem, &read_error)) {
+  if (!text::ReadWholeFile(path, "", pem, &read_error)) {
     *error = "tls_server_config." + file_key + ": " + read_error;
     return false;
   }
@@ -425,7 +410,7 @@ bool ParseWebConfig(const std::string& yaml_text, const std::string& base_dir, W
 
 bool LoadWebConfigFile(const std::string& path, WebConfig* out, std::string* error) {
   std::string text;
-  if (!ReadFile(path, &text, error)) return false;
+  if (!text::ReadWholeFile(path, "", &text, error)) return false;
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "" : path.substr(0, slash == 0 ? 1 : slash);
   if (!ParseWebConfig(text, dir, out, error)) {

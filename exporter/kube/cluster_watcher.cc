@@ -8,6 +8,7 @@
 #include "kube/curl_transport.h"
 #include "kube/decode.h"
 #include "kube/http_client.h"
+#include "kube/http_errors.h"
 #include "kube/store.h"
 #include "kube/watch_loop.h"
 #include "log/log.h"
@@ -25,14 +26,7 @@ std::string ScopeName(const std::string& ns) {
 std::string DescribeFailure(const Connection& conn, const HttpResponse& resp, Resource r,
                             const std::string& verb, const std::string& ns) {
   std::string what = verb + " " + ResourceName(r) + ".batch in " + ScopeName(ns);
-  if (resp.status == 0) {
-    if (resp.tls_error) {
-      return "TLS verification of " + conn.server + " failed: " + resp.error +
-             " (check the CA: --ca-file, the kubeconfig certificate-authority, or "
-             "--insecure-skip-tls-verify for testing only)";
-    }
-    return "cannot reach the API server " + conn.server + ": " + resp.error;
-  }
+  if (resp.status == 0) return DescribeTransportFailure(conn.server, resp);
   ApiStatus st = DecodeStatus(resp.body);
   std::string detail = st.message.empty() ? "" : ": " + st.message;
   if (resp.status == 401) {

@@ -20,28 +20,15 @@
 
 #include "cron/controller.h"
 #include "log/log.h"
+#include "text/base64.h"
+#include "text/read_file.h"
 
 extern char** environ;
 
 namespace batchwatch::kube {
 namespace {
 
-bool ReadFile(const std::string& path, const std::string& what, std::string* out,
-              std::string* error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = "cannot read " + what + " " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) {
-    *error = "cannot read " + what + " " + path + ": read error";
-    return false;
-  }
-  *out = ss.str();
-  return true;
-}
+using text::ReadWholeFile;
 
 std::string Trim(std::string s) {
   size_t b = s.find_first_not_of(" \t\r\n");
@@ -84,37 +71,6 @@ std::string BracketHost(const std::string& host) {
   return host;
 }
 
-bool DecodeBase64(const std::string& in, std::string* out) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-  };
-  out->clear();
-  unsigned buffer = 0;
-  int bits = 0;
-  bool padding = false;
-  for (char c : in) {
-    if (c == '\n' || c == '\r' || c == ' ' || c == '\t') continue;
-    if (c == '=') {
-      padding = true;
-      continue;
-    }
-    int v = value(c);
-    if (v < 0 || padding) return false;
-    buffer = (buffer << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
-  return bits < 6;  // leftover bits are padding only
-}
-
 bool ValidateCertificatePem(const std::string& pem, const std::string& what, std::string* error) {
   ERR_clear_error();
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
@@ -152,7 +108,7 @@ FileTokenSource::FileTokenSource(std::string path, std::chrono::seconds refresh)
 
 bool FileTokenSource::Load(std::string* error) {
   std::string content;
-  if (!ReadFile(path_, "token file", &content, error)) return false;
+  if (!ReadWholeFile(path_, "token file", &content, error)) return false;
   content = Trim(content);
   if (content.empty()) {
     *error = "token file " + path_ + " is empty";
@@ -170,7 +126,8 @@ std::string FileTokenSource::Token() {
   if (now >= next_read_) {
     next_read_ = now + refresh_;
     std::string content, error;
-    if (ReadFile(path_, "token file", &content, &error) && !(content = Trim(content)).empty()) {
+    if (ReadWholeFile(path_, "token file", &content, &error) &&
+        !(content = Trim(content)).empty()) {
       token_ = std::move(content);
     } else {
       // Keep the previous token: rotation may be mid-write.
@@ -334,14 +291,14 @@ bool LoadPemField(const YAML::Node& n, const std::string& base_dir, const char* 
   std::string data = Str(n, data_key);
   std::string file = Str(n, file_key);
   if (!data.empty()) {
-    if (!DecodeBase64(data, out)) {
+    if (!text::DecodeBase64Lenient(data, out)) {
       *error = where + "." + data_key + " is not valid base64";
       return false;
     }
     return true;
   }
   if (!file.empty())
-    return ReadFile(ResolvePath(base_dir, file), where + "." + file_key, out, error);
+    return ReadWholeFile(ResolvePath(base_dir, file), where + "." + file_key, out, error);
   return true;
 }
 
@@ -527,7 +484,7 @@ namespace {
 
 bool ApplyOverrides(const ConnectionFlags& flags, Connection* c, std::string* error) {
   if (!flags.ca_file.empty()) {
-    if (!ReadFile(flags.ca_file, "CA file", &c->ca_pem, error) ||
+    if (!ReadWholeFile(flags.ca_file, "CA file", &c->ca_pem, error) ||
         !ValidateCertificatePem(c->ca_pem, "CA file " + flags.ca_file, error)) {
       return false;
     }
@@ -543,18 +500,35 @@ bool ApplyOverrides(const ConnectionFlags& flags, Connection* c, std::string* er
 
 bool ValidateServer(Connection* c, std::string* error) {
   while (!c->server.empty() && c->server.back() == '/') c->server.pop_back();
-  const std::string& s = c->server;
-  size_t scheme_end = s.find("://");
-  if (scheme_end == std::string::npos ||
-      (s.compare(0, scheme_end, "http") != 0 && s.compare(0, scheme_end, "https") != 0) ||
-      s.size() == scheme_end + 3) {
-    *error = "API server URL \"" + s + "\" must look like https://host[:port] (" + c->source + ")";
+  if (!CheckApiServerUrl(c->server, error)) {
+    *error += " (" + c->source + ")";
     return false;
   }
   return true;
 }
 
 }  // namespace
+
+bool CheckApiServerUrl(const std::string& url, std::string* error) {
+  size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) {
+    *error = "API server URL \"" + url +
+             "\" has no scheme: it must look like https://host[:port] (write https://" + url +
+             ", or http://" + url + " for a plain-HTTP test server)";
+    return false;
+  }
+  std::string_view scheme = std::string_view(url).substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https") {
+    *error = "API server URL \"" + url + "\" has scheme \"" + std::string(scheme) +
+             "\": only https:// (or http:// for a plain-HTTP test server) is supported";
+    return false;
+  }
+  if (url.size() == scheme_end + 3 || url[scheme_end + 3] == '/') {
+    *error = "API server URL \"" + url + "\" has no host: it must look like https://host[:port]";
+    return false;
+  }
+  return true;
+}
 
 bool ResolveConnection(const ConnectionFlags& flags, Connection* out, std::string* error) {
   Connection c;
@@ -599,7 +573,7 @@ bool ResolveConnection(const ConnectionFlags& flags, Connection* out, std::strin
       }
       if (flags.ca_file.empty() && !flags.insecure_skip_tls_verify) {
         std::string ca_path = flags.service_account_dir + "/ca.crt";
-        if (!ReadFile(ca_path, "service account CA", &c.ca_pem, error) ||
+        if (!ReadWholeFile(ca_path, "service account CA", &c.ca_pem, error) ||
             !ValidateCertificatePem(c.ca_pem, "service account CA " + ca_path, error)) {
           return false;
         }

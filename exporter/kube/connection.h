@@ -109,6 +109,10 @@ struct ConnectionFlags {
 // false + a user-actionable *error on misconfiguration.
 bool ResolveConnection(const ConnectionFlags& flags, Connection* out, std::string* error);
 
+// An API server URL must be http(s)://host[...]; false + *error saying what is missing. The
+// startup check of --apiserver (a malformed flag) and of kubeconfig servers.
+bool CheckApiServerUrl(const std::string& url, std::string* error);
+
 // Building blocks, exposed for tests.
 struct KubeconfigSelection {
   std::vector<std::string> files;  // $KUBECONFIG order; the first file defining a name wins
@@ -118,7 +122,6 @@ bool LoadKubeconfig(const KubeconfigSelection& sel, Connection* out, std::string
 // Checks that `pem` holds at least one certificate (what = "certificate-authority" etc.).
 bool ValidateCertificatePem(const std::string& pem, const std::string& what, std::string* error);
 bool ValidatePrivateKeyPem(const std::string& pem, const std::string& what, std::string* error);
-bool DecodeBase64(const std::string& in, std::string* out);
 // "[::1]" for IPv6 literals, the host unchanged otherwise.
 std::string BracketHost(const std::string& host);
 

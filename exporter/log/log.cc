@@ -6,6 +6,8 @@
 #include <ctime>
 #include <mutex>
 
+#include "text/json_string.h"
+
 namespace batchwatch::log {
 namespace {
 
@@ -37,37 +39,7 @@ std::string Timestamp(long long unix_millis) {
   return buf;
 }
 
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out->append(buf);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
-}
+using text::AppendJsonString;
 
 void AppendLogfmtValue(std::string* out, std::string_view s) {
   bool quote = s.empty();

@@ -113,6 +113,11 @@ class FlagsTest(unittest.TestCase):
             (["--log-format", "xml"], "--log-format"),
             (["--controller-time-zone", "Mars/Olympus"], "Mars/Olympus"),
             (["--listen-address", "nonsense"], "--listen-address"),
+            # Names cctz loads but the CronJob controller (Go's LoadLocation) does not.
+            (["--controller-time-zone", "localtime"], "localtime"),
+            (["--controller-time-zone", "Local"], "Local"),
+            (["--apiserver", "127.0.0.1:46089"], "has no scheme"),
+            (["--apiserver", "ftp://127.0.0.1:46089"], "--apiserver"),
         ]
         for args, mention in cases:
             with self.subTest(args=args):
@@ -121,7 +126,45 @@ class FlagsTest(unittest.TestCase):
                 self.assertIn(mention, r.stderr)
 
 
+class ScheduleCommandTest(unittest.TestCase):
+    def test_unknown_flag_is_named_even_last(self):
+        r = run(["schedule", "@hourly", "--count", "2", "--bogus"])
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("unknown flag --bogus", r.stderr)
+
+    def test_space_around_a_descriptor_is_refused_like_robfig(self):
+        for spec in (" @daily", "@daily "):
+            for extra in ([], ["--time-zone", "Europe/Berlin"]):
+                with self.subTest(spec=spec, extra=extra):
+                    r = run(["schedule", spec] + extra)
+                    self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+                    self.assertIn("unparseable_schedule", r.stderr)
+
+    def test_zone_prefix_warns(self):
+        r = run(["schedule", "CRON_TZ=Europe/Berlin 0 2 * * *", "--count", "1"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("warning", r.stderr)
+        self.assertIn("spec.timeZone", r.stderr)
+
+
 class StartupErrorsTest(unittest.TestCase):
+    def test_state_file_in_a_directory_that_cannot_be_written_exits_1(self):
+        with FakeApiServer() as api:
+            r = run(["--apiserver", api.url, "--listen-address", "127.0.0.1:0",
+                     "--state-file", "/proc/forbidden/x"])
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("cannot create files in the state file's directory /proc/forbidden",
+                          r.stderr)
+
+    def test_https_to_a_plain_http_port_says_no_tls(self):
+        with FakeApiServer() as api:
+            url = api.url.replace("http://", "https://")
+            r = run(["--apiserver", url, "--listen-address", "127.0.0.1:0"], timeout=60)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("does not speak TLS", r.stderr)
+            self.assertNotIn("check the CA", r.stderr)
+
+
     def test_unreachable_apiserver_exits_1_with_clear_message(self):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -187,6 +230,34 @@ class ServingTest(unittest.TestCase):
                 self.assertLess(time.time() - started, 2.0, "SIGTERM took too long")
                 self.assertEqual(code, 0, exp.text())
                 self.assertIn("shutting down", exp.text())
+            finally:
+                exp.close()
+
+    def test_state_save_metrics(self):
+        with FakeApiServer() as api, tempfile.TemporaryDirectory() as d:
+            exp = Exporter(["--apiserver", api.url])
+            try:
+                _, _, body = http_get(exp.url("/metrics"))
+                self.assertNotIn(b"batchwatch_state_", body)  # absent without --state-file
+            finally:
+                exp.close()
+            state = os.path.join(d, "state.json")
+            exp = Exporter(["--apiserver", api.url, "--state-file", state,
+                            "--state-save-interval", "1"])
+            try:
+                deadline = time.time() + 20
+                text = ""
+                while time.time() < deadline:
+                    text = http_get(exp.url("/metrics"))[2].decode()
+                    if "batchwatch_state_last_save_timestamp_seconds " in text:
+                        break
+                    time.sleep(0.2)
+                m = re.search(r"^batchwatch_state_last_save_timestamp_seconds (\S+)$", text, re.M)
+                self.assertIsNotNone(m, text[:2000])
+                self.assertLess(abs(float(m.group(1)) - time.time()), 30)
+                self.assertIn("# TYPE batchwatch_state_save_errors_total counter", text)
+                self.assertRegex(text, r"(?m)^batchwatch_state_save_errors_total 0$")
+                self.assertTrue(os.path.exists(state))
             finally:
                 exp.close()
 

@@ -171,14 +171,54 @@ INSTANTIATE_TEST_SUITE_P(
                     ScheduleError::kUnparseableSchedule, ""},
         ResolveCase{"never_fires", "0 0 30 2 *", std::nullopt, "UTC", ScheduleError::kNeverFires,
                     "UTC"},
-        // formatSchedule prefixes "TZ=<zone> ": the prefix parser trims leading spaces.
-        ResolveCase{"time_zone_prefix_trims_space", " @daily", "Europe/Berlin", "UTC",
+        // formatSchedule's "TZ=<zone> " prefix would trim the space, but the API server parses
+        // the schedule as written first (cron.ParseStandard) and refuses it.
+        ResolveCase{"time_zone_does_not_excuse_leading_space", " @daily", "Europe/Berlin", "UTC",
+                    ScheduleError::kUnparseableSchedule, ""},
+        ResolveCase{"time_zone_does_not_excuse_trailing_space", "@daily ", "Europe/Berlin", "UTC",
+                    ScheduleError::kUnparseableSchedule, ""},
+        ResolveCase{"fields_may_have_surrounding_space", " */5 * * * * ", "Europe/Berlin", "UTC",
                     ScheduleError::kNone, "Europe/Berlin"},
         ResolveCase{"leading_space_descriptor_without_zone", " @daily", std::nullopt, "UTC",
                     ScheduleError::kUnparseableSchedule, ""},
         ResolveCase{"local_means_controller_zone", "TZ=Local 0 2 * * *", std::nullopt, "Asia/Tokyo",
                     ScheduleError::kNone, "Asia/Tokyo"}),
     [](const ::testing::TestParamInfo<ResolveCase>& i) { return std::string(i.param.name); });
+
+struct ControllerZoneCase {
+  const char* name;
+  bool ok;
+  const char* why;  // a substring of the error when refused
+};
+
+// Every name the startup check accepts must load for a CronJob without spec.timeZone, and every
+// name it refuses says why.
+TEST(CheckControllerTimeZone, AcceptsExactlyWhatResolveScheduleLoads) {
+  const ControllerZoneCase cases[] = {
+      {"UTC", true, ""},
+      {"", true, ""},
+      {"Europe/Berlin", true, ""},
+      {"localtime", false, "Go's time.LoadLocation"},
+      {"Fixed/UTC+01:00:00", false, "Go's time.LoadLocation"},
+      {"file:/etc/localtime", false, "Go's time.LoadLocation"},
+      {"libc:localtime", false, "Go's time.LoadLocation"},
+      {"/etc/localtime", false, "a path"},
+      {"../zoneinfo/UTC", false, "a path"},
+      {"Mars/Olympus", false, "not in the tz database"},
+      {"Local", false, "name it"},
+  };
+  for (const auto& c : cases) {
+    std::string error;
+    EXPECT_EQ(CheckControllerTimeZone(c.name, &error), c.ok) << c.name << ": " << error;
+    ResolvedSchedule r =
+        ResolveSchedule("0 2 * * *", std::nullopt, c.name, T("2024-06-01T00:00:00Z"));
+    EXPECT_EQ(r.error == ScheduleError::kNone, c.ok) << c.name << ": " << r.message;
+    if (!c.ok) {
+      EXPECT_NE(error.find("\"" + std::string(c.name) + "\""), std::string::npos) << error;
+      EXPECT_NE(error.find(c.why), std::string::npos) << error;
+    }
+  }
+}
 
 TEST(ScheduleErrorLabel, MatchesTheMetricContract) {
   EXPECT_STREQ(ScheduleErrorLabel(ScheduleError::kNone), "");

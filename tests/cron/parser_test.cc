@@ -83,6 +83,14 @@ INSTANTIATE_TEST_SUITE_P(
                  Bits(1, 3) | Bits(12, 12), Bits(0, 0) | Bits(6, 6)},
         BitsCase{"empty_list_items_ignored", ", * * * *", 0, kAllHours, kAllDom, kAllMonths,
                  kAllDow},
+        // strings.Fields: space around 5 fields is no field.
+        BitsCase{"fields_leading_space", " 5 * * * *", 1u << 5, kAllHours, kAllDom, kAllMonths,
+                 kAllDow},
+        BitsCase{"fields_trailing_space_and_newline", "5 * * * * \n", 1u << 5, kAllHours, kAllDom,
+                 kAllMonths, kAllDow},
+        // The TZ= prefix is cut at the first space and the rest TrimSpace'd, both ends.
+        BitsCase{"tz_descriptor_trailing_space", "TZ=UTC @daily ", 1, 1, kAllDom, kAllMonths,
+                 kAllDow},
         BitsCase{"tabs_and_newlines_split", "0\t0\n1 \v * *", 1, 1, 1u << 1, kAllMonths, kAllDow},
         BitsCase{"unicode_space_splits", "0\u00a00 1\u3000* *", 1, 1, 1u << 1, kAllMonths, kAllDow},
         BitsCase{"dow_range_to_6", "0 0 * * 1-6", 1, 1, kAllDom, kAllMonths, Bits(1, 6)},
@@ -173,6 +181,14 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"unrecognized_descriptor", "@unrecognized", "unrecognized descriptor"},
         ErrorCase{"descriptor_case_sensitive", "@Daily", "unrecognized descriptor"},
         ErrorCase{"descriptor_trailing_space", "@daily ", "unrecognized descriptor"},
+        // parser.go: only a TZ= prefix is trimmed; a descriptor is matched exactly, and one after
+        // leading space is split by strings.Fields into one field.
+        ErrorCase{"descriptor_leading_space", " @daily", "found 1 in"},
+        ErrorCase{"descriptor_leading_tab", "\t@hourly", "found 1 in"},
+        ErrorCase{"descriptor_trailing_tab", "@daily\t", "unrecognized descriptor"},
+        ErrorCase{"descriptor_trailing_newline", "@weekly\n", "unrecognized descriptor"},
+        ErrorCase{"every_leading_space", " @every 1h", "found 2 in"},
+        ErrorCase{"every_trailing_space", "@every 1h ", "unknown unit"},
         // SEMANTICS.md: weekday 7 rejected, no L/W/#
         ErrorCase{"weekday_7", "0 0 * * 7", "field 5 (day of week): 7 is above the maximum 6"},
         ErrorCase{"weekday_range_to_7", "0 0 * * 1-7",

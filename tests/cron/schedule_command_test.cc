@@ -100,6 +100,21 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"missing_spec", {}, "missing the schedule"},
         BadCase{"two_specs", {"0", "0 * * * *"}, "unexpected argument"},
         BadCase{"unknown_flag", {"@daily", "--frm", "x"}, "unknown flag --frm"},
+        BadCase{
+            "unknown_flag_last", {"@hourly", "--count", "2", "--bogus"}, "unknown flag --bogus"},
+        BadCase{"unknown_flag_with_value", {"@hourly", "--bogus=1"}, "unknown flag --bogus"},
+        // robfig's ParseStandard (and so the API server) rejects both, with or without a zone.
+        BadCase{"leading_space_descriptor", {" @daily"}, "expected exactly 5 fields"},
+        BadCase{"trailing_space_descriptor", {"@daily "}, "unrecognized descriptor"},
+        BadCase{"leading_space_descriptor_with_zone",
+                {" @daily", "--time-zone", "UTC"},
+                "unparseable_schedule"},
+        BadCase{"trailing_space_descriptor_with_zone",
+                {"@daily ", "--time-zone", "Europe/Berlin"},
+                "unparseable_schedule"},
+        BadCase{"controller_zone_localtime",
+                {"@daily", "--controller-time-zone", "localtime"},
+                "unknown time zone \"localtime\""},
         BadCase{"flag_without_value", {"@daily", "--count"}, "needs a value"},
         BadCase{"bad_count", {"@daily", "--count", "0"}, "--count"},
         BadCase{"bad_from", {"@daily", "--from", "tomorrow"}, "not an RFC 3339 time"},
@@ -115,6 +130,18 @@ INSTANTIATE_TEST_SUITE_P(
                  "2024-01-01T00:00:00Z", "--starting-deadline-seconds", "-1"},
                 "non-negative"}),
     [](const ::testing::TestParamInfo<BadCase>& i) { return std::string(i.param.name); });
+
+TEST(ScheduleCommandWarns, ZonePrefixIsRefusedByNewerKubernetes) {
+  for (const char* spec : {"TZ=Europe/Berlin 0 2 * * *", "CRON_TZ=UTC @hourly"}) {
+    Result r = RunCommand({spec, "--from", "2024-01-01T00:00:00Z", "--count", "1"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("warning: Kubernetes 1.28 and later refuse"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("spec.timeZone"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out.size(), 26u) << r.out;  // one slot line: the warning goes to stderr only
+  }
+  Result r = RunCommand({"0 2 * * *", "--time-zone", "Europe/Berlin", "--count", "1"});
+  EXPECT_EQ(r.err, "");
+}
 
 TEST(ScheduleCommandHelp, PrintsUsage) {
   Result r = RunCommand({"--help"});

@@ -7,6 +7,9 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "kube/http_errors.h"
+#include "text/base64.h"
+
 namespace batchwatch::kube {
 namespace {
 
@@ -62,7 +65,7 @@ TEST(DecodeBase64, Table) {
   };
   for (const auto& c : cases) {
     std::string out;
-    EXPECT_EQ(DecodeBase64(c.in, &out), c.ok) << c.in;
+    EXPECT_EQ(text::DecodeBase64Lenient(c.in, &out), c.ok) << c.in;
     if (c.ok) {
       EXPECT_EQ(out, c.out) << c.in;
     }
@@ -345,6 +348,45 @@ TEST(ExecTokenSource, UsesTokenUntilExpiry) {
   EXPECT_EQ(src.Token(), "t2");
   src.Invalidate();  // after a 401
   EXPECT_EQ(src.Token(), "t3");
+}
+
+}  // namespace
+}  // namespace batchwatch::kube
+
+namespace batchwatch::kube {
+namespace {
+
+TEST(DescribeTransportFailure, NamesPlainHttpBehindAnHttpsUrl) {
+  HttpResponse plain;
+  plain.tls_error = true;
+  plain.error = "OpenSSL/3.0.19: error:0A00010B:SSL routines::wrong version number";
+  std::string text = DescribeTransportFailure("https://127.0.0.1:8080", plain);
+  EXPECT_NE(text.find("does not speak TLS"), std::string::npos) << text;
+  EXPECT_EQ(text.find("check the CA"), std::string::npos) << text;
+
+  HttpResponse untrusted;
+  untrusted.tls_error = true;
+  untrusted.error = "SSL certificate problem: unable to get local issuer certificate";
+  text = DescribeTransportFailure("https://10.0.0.1:6443", untrusted);
+  EXPECT_NE(text.find("check the CA"), std::string::npos) << text;
+
+  HttpResponse refused;
+  refused.error = "Couldn't connect to server";
+  text = DescribeTransportFailure("https://10.0.0.1:6443", refused);
+  EXPECT_NE(text.find("cannot reach the API server https://10.0.0.1:6443"), std::string::npos);
+}
+
+TEST(CheckApiServerUrl, NeedsAnHttpOrHttpsSchemeAndAHost) {
+  std::string error;
+  EXPECT_TRUE(CheckApiServerUrl("https://10.0.0.1:6443", &error));
+  EXPECT_TRUE(CheckApiServerUrl("http://127.0.0.1:8080", &error));
+  EXPECT_FALSE(CheckApiServerUrl("127.0.0.1:46089", &error));
+  EXPECT_NE(error.find("has no scheme"), std::string::npos) << error;
+  EXPECT_NE(error.find("https://127.0.0.1:46089"), std::string::npos) << error;
+  EXPECT_FALSE(CheckApiServerUrl("ftp://host", &error));
+  EXPECT_NE(error.find("\"ftp\""), std::string::npos) << error;
+  EXPECT_FALSE(CheckApiServerUrl("https://", &error));
+  EXPECT_NE(error.find("no host"), std::string::npos) << error;
 }
 
 }  // namespace

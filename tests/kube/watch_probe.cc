@@ -211,7 +211,8 @@ int main(int argc, char** argv) {
       json out = sink.Dump();
       out["unsynced"] = watcher.Unsynced();
       std::string metrics;
-      batchwatch::app::AppendSelfMetrics(watcher, {"probe", "probe"}, &metrics);
+      batchwatch::app::AppendSelfMetrics(watcher, {"probe", "probe"},
+                                         batchwatch::app::StateSaveStats{}, &metrics);
       out["metrics"] = metrics;
       std::cout << out.dump() << std::endl;
     }
