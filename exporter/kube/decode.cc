@@ -647,10 +647,11 @@ class SaxDecoder {
     if (v.type != Scalar::kInt) return obj.Fail(TypeError(k, Want::kInt));
     *out = static_cast<Int>(v.i);
   }
-  void SetOptInt(Key k, const Scalar& v, std::optional<int64_t>* out) {
+  template <typename Int>
+  void SetOptInt(Key k, const Scalar& v, std::optional<Int>* out) {
     if (v.type == Scalar::kNull) return;
     if (v.type != Scalar::kInt) return obj.Fail(TypeError(k, Want::kInt));
-    *out = v.i;
+    *out = static_cast<Int>(v.i);
   }
   void SetBool(Key k, const Scalar& v, bool* out) {
     if (v.type == Scalar::kNull) return;
@@ -839,7 +840,7 @@ class SaxDecoder {
       case Key::kActive:
         return SetInt(k, v, &j.active);
       case Key::kReady:
-        return SetInt(k, v, &j.ready);
+        return SetOptInt(k, v, &j.ready);
       case Key::kSucceeded:
         return SetInt(k, v, &j.succeeded);
       case Key::kFailed:

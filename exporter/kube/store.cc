@@ -21,7 +21,7 @@ ObjectStore::PackedJob::PackedJob(const Job& j)
       completion_time_(j.completion_time.value_or(0)),
       end_time_(j.end_time.value_or(0)),
       active_(j.active),
-      ready_(j.ready),
+      ready_(j.ready.value_or(0)),
       succeeded_(j.succeeded),
       failed_(j.failed),
       manual_(j.manual),
@@ -44,6 +44,7 @@ ObjectStore::PackedJob::PackedJob(const Job& j)
   for (int o = 0; o < 5; ++o) {
     if (optionals[o]->has_value()) present_ = static_cast<uint8_t>(present_ | 1u << o);
   }
+  if (j.ready) present_ = static_cast<uint8_t>(present_ | 1u << kReady);
 }
 
 Job ObjectStore::PackedJob::Unpack(const std::string& uid) const {
@@ -64,7 +65,7 @@ Job ObjectStore::PackedJob::Unpack(const std::string& uid) const {
   j.start_time = Get(kStart, start_time_);
   j.completion_time = Get(kCompletion, completion_time_);
   j.active = active_;
-  j.ready = ready_;
+  if (present_ >> kReady & 1) j.ready = ready_;
   j.succeeded = succeeded_;
   j.failed = failed_;
   j.outcome = outcome_;

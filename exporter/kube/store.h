@@ -69,7 +69,7 @@ class ObjectStore {
       kTerminalReason,
       kFieldCount
     };
-    enum Optional : uint8_t { kScheduled, kDeadline, kStart, kCompletion, kEnd };
+    enum Optional : uint8_t { kScheduled, kDeadline, kStart, kCompletion, kEnd, kReady };
     std::string_view Text(Field f) const {
       const uint32_t begin = f == 0 ? 0 : ends_[f - 1];
       return std::string_view(text_.get() + begin, ends_[f] - begin);

@@ -19,9 +19,9 @@
 #include <utility>
 #include <vector>
 
-#include "cron/controller.h"
 #include "batch/objects.h"
-#include "tracker/text_format.h"
+#include "cron/controller.h"
+#include "tracker/metric_table.h"
 #include "tracker/tracker.h"
 
 namespace batchwatch::tracker {
@@ -90,38 +90,8 @@ struct Interval {
   UnixSeconds begin, end;  // [begin, end)
 };
 
-// Families, in rendering order. CronJob families come from CronJobRecord, group families from
-// GroupRecord, per-Job families from JobRecord.
-enum CronJobFamily : uint8_t {
-  kCjInfo,
-  kCjSuspended,
-  kCjNextSchedule,
-  kCjInterval,
-  kCjLastSchedule,
-  kCjLastSuccess,
-  kCjLastFailure,
-  kCjActive,
-  kCjConsecutiveFailures,
-  kCjLag,
-  kCjScheduleError,
-  kCjRuns,
-  kCjDuration,
-  kCjStartDelay,
-  kCjMissed,
-  kCjForbidSkipped,
-  kCjReplaced,
-  kCjFamilyCount
-};
-enum GroupFamily : uint8_t { kGroupRuns, kGroupDuration, kGroupFamilyCount };
-enum JobFamily : uint8_t {
-  kJobStartTime,
-  kJobActivePods,
-  kJobFailedPods,
-  kJobDeadline,
-  kJobFamilyCount
-};
-
-// Text split in contiguous per-family segments: segment f is [offsets[f], offsets[f+1]).
+// Text split in contiguous per-family segments (one per row of metric_table.h): segment f is
+// [offsets[f], offsets[f+1]).
 template <size_t N>
 struct RenderedText {
   std::string text;
