@@ -46,7 +46,7 @@ struct Job {
   std::optional<UnixSeconds> start_time;
   std::optional<UnixSeconds> completion_time;
   int32_t active = 0;
-  int32_t ready = 0;
+  std::optional<int32_t> ready;  // absent when the API server does not report it
   int32_t succeeded = 0;
   int32_t failed = 0;
 

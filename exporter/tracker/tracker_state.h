@@ -19,9 +19,9 @@
 
 #include "batch/objects.h"
 #include "cron/controller.h"
+#include "tracker/metric_table.h"
 #include "tracker/options.h"
 #include "tracker/slot_accountant.h"
-#include "tracker/text_format.h"
 
 namespace batchwatch::tracker {
 
@@ -59,38 +59,8 @@ struct RunCounts {
   void Add(const RunKey& key, uint64_t n = 1);
 };
 
-// Families, in rendering order. CronJob families come from CronJobRecord, group families from
-// GroupRecord, per-Job families from JobRecord.
-enum CronJobFamily : uint8_t {
-  kCjInfo,
-  kCjSuspended,
-  kCjNextSchedule,
-  kCjInterval,
-  kCjLastSchedule,
-  kCjLastSuccess,
-  kCjLastFailure,
-  kCjActive,
-  kCjConsecutiveFailures,
-  kCjLag,
-  kCjScheduleError,
-  kCjRuns,
-  kCjDuration,
-  kCjStartDelay,
-  kCjMissed,
-  kCjForbidSkipped,
-  kCjReplaced,
-  kCjFamilyCount
-};
-enum GroupFamily : uint8_t { kGroupRuns, kGroupDuration, kGroupFamilyCount };
-enum JobFamily : uint8_t {
-  kJobStartTime,
-  kJobActivePods,
-  kJobFailedPods,
-  kJobDeadline,
-  kJobFamilyCount
-};
-
-// Text split in contiguous per-family segments: segment f is [offsets[f], offsets[f+1]).
+// Text split in contiguous per-family segments (one per row of metric_table.h): segment f is
+// [offsets[f], offsets[f+1]).
 template <size_t N>
 struct RenderedText {
   std::string text;

@@ -45,6 +45,17 @@ TEST(DecodeJob, ReadsMetadataSpecAndStatus) {
   EXPECT_FALSE(j.finished());
 }
 
+// status.ready exists from Kubernetes 1.24 (JobReadyPods): absent or null is "not reported",
+// which is not 0 pods ready.
+TEST(DecodeJob, ReadyIsAbsentUnlessReported) {
+  for (const char* status : {R"({"active":2})", R"({"active":2,"ready":null})"}) {
+    Job j = MustDecodeJob(std::string("{") + kMeta + R"(,"status":)" + status + "}");
+    EXPECT_FALSE(j.ready.has_value()) << status;
+  }
+  Job zero = MustDecodeJob(std::string("{") + kMeta + R"(,"status":{"active":2,"ready":0}})");
+  EXPECT_EQ(zero.ready, 0);
+}
+
 TEST(DecodeJob, ControllerOwnerMustBeBatchV1CronJob) {
   struct Case {
     const char* name;

@@ -119,7 +119,7 @@ bool RefJob(const json& obj, const DecodeOptions& opts, Job* j) {
     j->start_time = Time(*s, "startTime", &bad);
     j->completion_time = Time(*s, "completionTime", &bad);
     j->active = Int<int32_t>(*s, "active", &bad).value_or(0);
-    j->ready = Int<int32_t>(*s, "ready", &bad).value_or(0);
+    j->ready = Int<int32_t>(*s, "ready", &bad);
     j->succeeded = Int<int32_t>(*s, "succeeded", &bad).value_or(0);
     j->failed = Int<int32_t>(*s, "failed", &bad).value_or(0);
     if (const json* conds = Arr(*s, "conditions")) {

@@ -1,13 +1,18 @@
 // The exposition text itself: families contiguous with one HELP/TYPE each, exact buckets,
-// escaping, per-Job gauges, schedule errors, and `promtool check metrics` when available.
+// escaping, per-Job gauges, schedule errors, every series shaped as its row of metric_table.h
+// says, and `promtool check metrics` when available.
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
+#include <sstream>
 
+#include "metrics/metric_info.h"
 #include "scenario.h"
+#include "tracker/metric_table.h"
 
 namespace batchwatch::tracker::testing {
 namespace {
@@ -52,31 +57,91 @@ TEST(Render, EveryFamilyHasOneHeaderAndContiguousSeries) {
     std::string name = line.substr(0, line.find('{'));
     EXPECT_EQ(name.rfind(current, 0), 0u) << name << " outside its family " << current;
   }
-  for (const char* f : {"batchwatch_cronjob_info",
-                        "batchwatch_cronjob_suspended",
-                        "batchwatch_cronjob_next_schedule_time_seconds",
-                        "batchwatch_cronjob_schedule_interval_seconds",
-                        "batchwatch_cronjob_last_schedule_time_seconds",
-                        "batchwatch_cronjob_last_success_time_seconds",
-                        "batchwatch_cronjob_last_failure_time_seconds",
-                        "batchwatch_cronjob_active_jobs",
-                        "batchwatch_cronjob_consecutive_failures",
-                        "batchwatch_cronjob_schedule_lag_seconds",
-                        "batchwatch_cronjob_schedule_error",
-                        "batchwatch_cronjob_runs_total",
-                        "batchwatch_cronjob_run_duration_seconds",
-                        "batchwatch_cronjob_start_delay_seconds",
-                        "batchwatch_cronjob_missed_schedules_total",
-                        "batchwatch_cronjob_forbid_skipped_total",
-                        "batchwatch_cronjob_replaced_total",
-                        "batchwatch_job_runs_total",
-                        "batchwatch_job_run_duration_seconds",
-                        "batchwatch_job_start_time_seconds",
-                        "batchwatch_job_active_pods",
-                        "batchwatch_job_failed_pods",
-                        "batchwatch_job_deadline_seconds"}) {
-    EXPECT_EQ(seen_families.count(f), 1u) << f;
+  for (const MetricInfo* m : TrackerMetrics())
+    EXPECT_EQ(seen_families.count(m->name), 1u) << m->name;
+  EXPECT_EQ(seen_families.size(), TrackerMetrics().size());
+}
+
+// Label names of a series line, in order.
+std::vector<std::string> LabelKeys(const std::string& line) {
+  std::vector<std::string> keys;
+  size_t i = line.find('{');
+  if (i == std::string::npos || line[i] == ' ') return keys;
+  ++i;
+  while (i < line.size() && line[i] != '}') {
+    const size_t eq = line.find('=', i);
+    keys.push_back(line.substr(i, eq - i));
+    i = eq + 2;
+    while (line[i] != '"') i += line[i] == '\\' ? 2 : 1;
+    ++i;
+    if (line[i] == ',') ++i;
   }
+  return keys;
+}
+
+// The rows' label names are what docs/metrics.md and the contract say: every series carries
+// exactly those, in that order (histogram buckets add `le`), and each row's TYPE and HELP line
+// is the one /metrics shows.
+TEST(Render, SeriesCarryTheLabelsAndHeaderOfTheirRow) {
+  TrackerOptions all;
+  all.job_gauges = JobGauges::kAll;
+  Cluster c = Busy(all);
+  // Busy() and a success, a finished standalone run and a Job reporting status.ready: a series
+  // of every family.
+  c.At(T0 + 1200).Run("backup", T0 + 1200);
+  c.At(T0 + 1260).Finish(cron::JobNameForSlot("backup", T0 + 1200), JobOutcome::kSucceeded);
+  Job ready = StandaloneJob("ready", T0 + 1260);
+  ready.ready = 1;
+  c.Put(ready).At(T0 + 1300).Finish("ready", JobOutcome::kSucceeded, "Done");
+  const std::string text = c.Text();
+  std::map<std::string, const MetricInfo*> rows;
+  for (const MetricInfo* m : TrackerMetrics()) rows[m->name] = m;
+  std::istringstream in(text);
+  std::string line;
+  const MetricInfo* current = nullptr;
+  std::set<std::string> with_series;
+  while (std::getline(in, line)) {
+    if (line.rfind("# HELP ", 0) == 0) {
+      const std::string name = line.substr(7, line.find(' ', 7) - 7);
+      ASSERT_TRUE(rows.count(name)) << name;
+      current = rows[name];
+      EXPECT_EQ(line, std::string("# HELP ") + current->name + " " + current->help);
+      continue;
+    }
+    if (line.rfind("# TYPE ", 0) == 0) {
+      EXPECT_EQ(line,
+                std::string("# TYPE ") + current->name + " " + metrics::TypeName(current->type));
+      continue;
+    }
+    ASSERT_NE(current, nullptr);
+    with_series.insert(current->name);
+    std::vector<std::string> want;
+    for (std::string_view l : metrics::LabelNames(*current)) want.emplace_back(l);
+    const std::string name = line.substr(0, line.find('{'));
+    if (name == std::string(current->name) + "_bucket") want.push_back("le");
+    EXPECT_EQ(LabelKeys(line), want) << line;
+  }
+  for (const MetricInfo* m : TrackerMetrics()) {
+    EXPECT_EQ(with_series.count(m->name), 1u) << m->name << " has no series";
+  }
+}
+
+TEST(Render, JobPodGaugesFollowStatus) {
+  Cluster c = Busy();
+  // status.ready absent: the server does not report it, so no series (not a 0).
+  EXPECT_FALSE(c.Has("batchwatch_job_ready_pods", {{"job_name", "adhoc"}}));
+  EXPECT_EQ(c.Value("batchwatch_job_succeeded_pods", {{"job_name", "adhoc"}}), 0);
+  Job j = StandaloneJob("adhoc", T0 + 10);
+  j.active_deadline_seconds = 600;
+  j.active = 3;
+  j.ready = 2;
+  j.succeeded = 4;
+  c.Put(j);
+  EXPECT_EQ(c.Value("batchwatch_job_ready_pods", {{"job_name", "adhoc"}, {"cronjob", ""}}), 2);
+  EXPECT_EQ(c.Value("batchwatch_job_succeeded_pods", {{"job_name", "adhoc"}}), 4);
+  j.ready = 0;
+  c.Put(j);
+  EXPECT_EQ(c.Value("batchwatch_job_ready_pods", {{"job_name", "adhoc"}}), 0);
 }
 
 TEST(Render, HistogramsUseTheContractBuckets) {

@@ -1,9 +1,9 @@
-#include "tracker/text_format.h"
+#include "metrics/text_format.h"
 
 #include <charconv>
 #include <cmath>
 
-namespace batchwatch::tracker {
+namespace batchwatch::metrics {
 
 void AppendLabelValue(std::string* out, std::string_view value) {
   for (char c : value) {
@@ -60,4 +60,4 @@ void AppendHeader(std::string* out, std::string_view name, std::string_view help
   out->push_back('\n');
 }
 
-}  // namespace batchwatch::tracker
+}  // namespace batchwatch::metrics

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace batchwatch::tracker {
+namespace batchwatch::metrics {
 
 // Escapes a label value: backslash, double quote and line feed.
 void AppendLabelValue(std::string* out, std::string_view value);
@@ -77,4 +77,4 @@ void AppendHistogram(std::string* out, std::string_view name, std::string_view l
   out->push_back('\n');
 }
 
-}  // namespace batchwatch::tracker
+}  // namespace batchwatch::metrics
