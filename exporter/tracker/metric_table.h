@@ -106,6 +106,9 @@ inline constexpr JobRow kJobRows[] = {
       "status.ready of a Job (pods ready); absent when the API server does not report it.",
       kJobLabels},
      [](const batch::Job& j) { return IfSet(j.ready); }},
+    {{"batchwatch_job_completions", Type::kGauge,
+      "spec.completions of a Job; absent for a work-queue Job without it.", kJobLabels},
+     [](const batch::Job& j) { return IfSet(j.completions); }},
 };
 inline constexpr size_t kJobFamilyCount = std::size(kJobRows);
 
