@@ -109,6 +109,9 @@ inline constexpr JobRow kJobRows[] = {
     {{"batchwatch_job_completions", Type::kGauge,
       "spec.completions of a Job; absent for a work-queue Job without it.", kJobLabels},
      [](const batch::Job& j) { return IfSet(j.completions); }},
+    {{"batchwatch_job_backoff_limit", Type::kGauge,
+      "spec.backoffLimit of a Job (failed pods allowed before the Job fails).", kJobLabels},
+     [](const batch::Job& j) { return IfSet(j.backoff_limit); }},
 };
 inline constexpr size_t kJobFamilyCount = std::size(kJobRows);
 

@@ -144,6 +144,18 @@ TEST(Render, JobPodGaugesFollowStatus) {
   EXPECT_EQ(c.Value("batchwatch_job_ready_pods", {{"job_name", "adhoc"}}), 0);
 }
 
+TEST(Render, JobSpecGaugesOnlyWhenSet) {
+  Cluster c = Busy();
+  EXPECT_FALSE(c.Has("batchwatch_job_completions", {{"job_name", "adhoc"}}));
+  EXPECT_FALSE(c.Has("batchwatch_job_backoff_limit", {{"job_name", "adhoc"}}));
+  Job j = StandaloneJob("adhoc", T0 + 10);
+  j.completions = 5;
+  j.backoff_limit = 0;  // a limit of 0 is a real value: no retries
+  c.Put(j);
+  EXPECT_EQ(c.Value("batchwatch_job_completions", {{"job_name", "adhoc"}, {"cronjob", ""}}), 5);
+  EXPECT_EQ(c.Value("batchwatch_job_backoff_limit", {{"job_name", "adhoc"}, {"cronjob", ""}}), 0);
+}
+
 TEST(Render, HistogramsUseTheContractBuckets) {
   Cluster c = Busy();
   std::vector<std::string> le;
