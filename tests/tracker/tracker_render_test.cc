@@ -35,6 +35,8 @@ Cluster Busy(TrackerOptions options = {}) {
                         "Weird \"quoted\" \\ reason\nline");
   Job standalone = StandaloneJob("adhoc", T0 + 10);
   standalone.active_deadline_seconds = 600;
+  standalone.completions = 1;
+  standalone.backoff_limit = 6;
   c.Put(standalone);
   c.At(T0 + 1000);
   return c;
@@ -146,9 +148,11 @@ TEST(Render, JobPodGaugesFollowStatus) {
 
 TEST(Render, JobSpecGaugesOnlyWhenSet) {
   Cluster c = Busy();
+  EXPECT_EQ(c.Value("batchwatch_job_backoff_limit", {{"job_name", "adhoc"}}), 6);
+  Job j = StandaloneJob("adhoc", T0 + 10);
+  c.Put(j);
   EXPECT_FALSE(c.Has("batchwatch_job_completions", {{"job_name", "adhoc"}}));
   EXPECT_FALSE(c.Has("batchwatch_job_backoff_limit", {{"job_name", "adhoc"}}));
-  Job j = StandaloneJob("adhoc", T0 + 10);
   j.completions = 5;
   j.backoff_limit = 0;  // a limit of 0 is a real value: no retries
   c.Put(j);
