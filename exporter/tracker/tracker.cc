@@ -70,6 +70,8 @@ TrackerImpl::TrackerImpl(TrackerOptions o) : options(std::move(o)) {
     };
   }
   watch_start = counting_since = last_purge = Now();
+  decisions = std::make_unique<DecisionLog>(DecisionLogOptions{},
+                                            [this] { return static_cast<double>(Now()); });
   reasons.Intern("");
 }
 
@@ -157,6 +159,12 @@ void TrackerImpl::CountRun(JobRecord& jr, const batch::Job& job, Result result, 
   }
   if (!jr.has_cronjob || result == Result::kDeleted) return;
   CronJobRecord& r = cronjobs[jr.owner];
+  if (counters) {
+    decisions->Record({result == Result::kSucceeded ? Decision::kSucceeded : Decision::kFailed,
+                       strings.Get(r.ns), strings.Get(r.name),
+                       jr.slot == kDawn ? std::nullopt : std::optional<int64_t>(jr.slot), jr.name,
+                       job.terminal_reason});
+  }
   UnixSeconds end = job.end_time.value_or(jr.creation);
   if (result == Result::kSucceeded) {
     r.gauges.last_success_observed = std::max(r.gauges.last_success_observed.value_or(kDawn), end);
@@ -232,7 +240,13 @@ void TrackerImpl::UpsertJob(const batch::Job& job, UnixSeconds now) {
       if (job.finished()) end = job.end_time.value_or(now);
       r.slots.UpsertSpan(std::hash<std::string>{}(job.uid), jr.creation, jr.slot, end);
       if (jr.slot != kDawn) AddEvidence(r, jr.slot, jr.creation);
-      if (is_new) r.history.replaced += r.slots.RunAppeared(jr.creation, jr.slot, now);
+      if (is_new) {
+        if (uint32_t n = r.slots.RunAppeared(jr.creation, jr.slot, now); n > 0) {
+          r.history.replaced += n;
+          decisions->Record({Decision::kReplaced, strings.Get(r.ns), strings.Get(r.name),
+                             std::nullopt, "", "an earlier run was deleted by Replace"});
+        }
+      }
     }
     if (!jr.finished && !jr.active_counted) {
       ++r.gauges.active_jobs;
@@ -278,6 +292,9 @@ void TrackerImpl::DeleteJob(const std::string& uid, const std::string& owner_cro
           r.slots.RunDeleted(std::hash<std::string>{}(uid), jr.creation, jr.slot,
                              now + options.replace_window_seconds)) {
         ++r.history.replaced;
+        decisions->Record({Decision::kReplaced, strings.Get(r.ns), strings.Get(r.name),
+                           jr.slot == kDawn ? std::nullopt : std::optional<int64_t>(jr.slot),
+                           jr.name, ""});
       }
     }
   }
@@ -438,12 +455,14 @@ void TrackerImpl::ResolveSlots(CronJobRecord& r, UnixSeconds now) {
         switch (d.outcome) {
           case SlotOutcome::kMissed:
             ++r.history.missed[d.reason];
-            BW_LOG_DEBUG("missed schedule", {{"namespace", strings.Get(r.ns)},
-                                             {"cronjob", strings.Get(r.name)},
-                                             {"slot", std::to_string(d.slot)}});
+            decisions->Record({Decision::kMissed, strings.Get(r.ns), strings.Get(r.name), d.slot,
+                               "",
+                               d.reason == kDeadlineExceeded ? "deadline_exceeded" : "superseded"});
             break;
           case SlotOutcome::kForbidSkipped:
             ++r.history.forbid_skipped;
+            decisions->Record({Decision::kForbidSkipped, strings.Get(r.ns), strings.Get(r.name),
+                               d.slot, "", "an earlier run was still active"});
             break;
           case SlotOutcome::kRan:  // its start delay was recorded with the evidence
           case SlotOutcome::kSuspended:
@@ -566,6 +585,7 @@ void Tracker::OnSynced(batch::Resource r) {
 void Tracker::Tick(UnixSeconds now) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   TrackerImpl& m = *impl_;
+  m.decisions->Flush();
   while (!m.wakes.empty() && m.wakes.top().first <= now) {
     auto [t, i] = m.wakes.top();
     m.wakes.pop();

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <queue>
@@ -19,6 +20,7 @@
 
 #include "batch/objects.h"
 #include "cron/controller.h"
+#include "tracker/decision_log.h"
 #include "tracker/metric_table.h"
 #include "tracker/options.h"
 #include "tracker/slot_accountant.h"
@@ -190,6 +192,8 @@ struct TrackerImpl {
   void Append(std::string* out) const;
 
   TrackerOptions options;
+  // The operator's log of problem decisions (failed runs, missed and skipped slots, Replace).
+  std::unique_ptr<DecisionLog> decisions;
   mutable std::mutex mu;
 
   UnixSeconds watch_start = 0;
