@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A small simulated cluster on top of the fake API server: a CronJob controller for `@every`
-schedules that follows the real controller's rules (SEMANTICS.md: most recent unmet slot only,
+schedules that follows the real controller's rules (the CronJob controller: most recent unmet slot only,
 startingDeadlineSeconds, Forbid holds the slot back without advancing lastScheduleTime, Replace
 deletes active runs), Jobs that run for a set time and then succeed or fail, and history limits
 that delete old finished Jobs (so counts must survive deletion).

@@ -19,7 +19,7 @@ void AppendInt(std::string* out, int64_t value);
 void AppendHeader(std::string* out, std::string_view name, std::string_view help,
                   std::string_view type);
 
-// METRICS.md buckets.
+// The buckets of docs/metrics.md.
 inline constexpr std::array<double, 15> kDurationBuckets = {
     1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800, 86400};
 inline constexpr std::array<double, 12> kStartDelayBuckets = {0.5, 1,   2,   5,   10,   30,

@@ -1,4 +1,4 @@
-// Turns the stream of Job and CronJob changes into the metric contract (shared METRICS.md):
+// Turns the stream of Job and CronJob changes into the metric contract (docs/metrics.md):
 // run accounting, slot accounting, state gauges, and their pre-rendered exposition text.
 // Pure core: time is injected through the clock; no sockets. State files are the only I/O.
 #pragma once

@@ -177,7 +177,7 @@ INSTANTIATE_TEST_SUITE_P(
 INSTANTIATE_TEST_SUITE_P(
     Dst, NextTime,
     ::testing::Values(
-        // SEMANTICS.md: 02:30 on 2024-03-10 does not exist in New York: never runs that day.
+        // robfig/cron Next(): 02:30 on 2024-03-10 does not exist in New York: never runs that day.
         NextCase{"America/New_York", "2024-03-09T12:00:00-05:00", "30 2 * * *",
                  "2024-03-11T02:30:00-04:00"},
         // 01:30 happens twice on 2024-11-03: runs in EDT, then in EST.

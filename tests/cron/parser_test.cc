@@ -1,5 +1,6 @@
 // Parser cases: robfig/cron v3.0.1 parser_test.go and spec_test.go (TestErrors) as data, plus the
-// ParseStandard edge cases batchwatch relies on (SEMANTICS.md).
+// ParseStandard edge cases batchwatch relies on (robfig/cron v3.0.1 parser.go, as the CronJob
+// controller uses it).
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -66,7 +67,7 @@ INSTANTIATE_TEST_SUITE_P(
                  kAllDom, kAllMonths, kAllDow},
         BitsCase{"star_step_drops_star", "* * */2 * *", kAllMinutes, kAllHours, Bits(1, 31, 2),
                  kAllMonths, kAllDow},
-        // SEMANTICS.md and v3.0.1 star-bit subtleties
+        // robfig/cron v3.0.1 star-bit subtleties
         BitsCase{"star_step1_keeps_star", "*/1 * * * *", kAllMinutes, kAllHours, kAllDom,
                  kAllMonths, kAllDow},
         BitsCase{"question_is_star", "? ? ? ? ?", kAllMinutes, kAllHours, kAllDom, kAllMonths,
@@ -189,7 +190,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"descriptor_trailing_newline", "@weekly\n", "unrecognized descriptor"},
         ErrorCase{"every_leading_space", " @every 1h", "found 2 in"},
         ErrorCase{"every_trailing_space", "@every 1h ", "unknown unit"},
-        // SEMANTICS.md: weekday 7 rejected, no L/W/#
+        // robfig/cron v3.0.1: weekday 7 rejected, no L/W/#
         ErrorCase{"weekday_7", "0 0 * * 7", "field 5 (day of week): 7 is above the maximum 6"},
         ErrorCase{"weekday_range_to_7", "0 0 * * 1-7",
                   "field 5 (day of week): range end 7 is above the maximum 6"},

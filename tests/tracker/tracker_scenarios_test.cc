@@ -1,5 +1,5 @@
 // Run and slot accounting scenarios with a fixed clock: each test is a timeline of cluster
-// events and the metric values it must produce (shared METRICS.md, SEMANTICS.md).
+// events and the metric values it must produce (docs/metrics.md).
 #include <gtest/gtest.h>
 
 #include <limits>
