@@ -35,7 +35,7 @@ constexpr char kLandingPage[] = R"(<!DOCTYPE html>
 <li><a href="healthz">/healthz</a>: liveness</li>
 <li><a href="readyz">/readyz</a>: readiness (initial list of every watched resource done)</li>
 </ul>
-<p>Documentation: <a href="https://github.com/batchwatch/batchwatch">github.com/batchwatch/batchwatch</a></p>
+<p>Documentation: README.md and docs/ in the batchwatch source (docs/metrics.md lists every metric).</p>
 </body>
 </html>
 )";

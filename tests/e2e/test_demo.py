@@ -105,8 +105,8 @@ class Demo(unittest.TestCase):
                     self.assertEqual(get(url)[0], 200, url)
 
             gaps = {"%s/%s" % (ns, name) for ns, name, _, alerts in DEMO_PROBLEMS if not alerts}
-            # The one known gap of issue 16; the mixin's never-succeeded alert closes it.
-            self.assertEqual(gaps, {"ops/replaced-sync"})
+            # Every problem the demo shows raises an alert (issue 16's gap was replaced-sync).
+            self.assertEqual(gaps, set())
             expected = {(alert, ns, name) for ns, name, _, alerts in DEMO_PROBLEMS
                         for alert, _ in alerts}
             for alert, ns, name in expected:
