@@ -16,6 +16,7 @@
 #include "app/schedule_command.h"
 #include "app/self_metrics.h"
 #include "batch/shard.h"
+#include "batch/wall_clock.h"
 #include "batchwatch/version.h"
 #include "cron/controller.h"
 #include "http/server.h"
@@ -26,12 +27,6 @@
 
 namespace batchwatch::app {
 namespace {
-
-int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The state file is written as a temp file next to it and renamed: that needs a directory this
 // process can create files in. Checked once at startup so that a bad --state-file fails now,
@@ -69,7 +64,7 @@ class StateSaver {
       BW_LOG_ERROR("cannot write state file", {{"path", path_}, {"err", error}});
       return;
     }
-    stats_.last_save.store(NowSeconds(), std::memory_order_relaxed);
+    stats_.last_save.store(batch::WallClockSeconds(), std::memory_order_relaxed);
   }
   const StateSaveStats& stats() const { return stats_; }
 
@@ -151,7 +146,7 @@ int Main(int argc, char** argv) {
   tracker_options.job_gauges = flags.job_gauges == "all"    ? tracker::JobGauges::kAll
                                : flags.job_gauges == "none" ? tracker::JobGauges::kNone
                                                             : tracker::JobGauges::kUnfinished;
-  tracker_options.clock = NowSeconds;
+  tracker_options.clock = batch::WallClockSeconds;
   tracker::Tracker tracker(tracker_options);
   if (!flags.state_file.empty()) {
     if (!CheckStateDirectoryWritable(flags.state_file, &error)) {
@@ -207,7 +202,7 @@ int Main(int argc, char** argv) {
   watcher.Start();
   BW_LOG_INFO("watching", {{"version", kVersion}, {"revision", kRevision}});
 
-  int64_t last_save = NowSeconds();
+  int64_t last_save = batch::WallClockSeconds();
   for (;;) {
     timespec timeout{1, 0};
     int sig = sigtimedwait(&stop_signals, nullptr, &timeout);
@@ -215,7 +210,7 @@ int Main(int argc, char** argv) {
       BW_LOG_INFO("shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
       break;
     }
-    int64_t now = NowSeconds();
+    int64_t now = batch::WallClockSeconds();
     tracker.Tick(now);
     if (!flags.state_file.empty() && now - last_save >= flags.state_save_interval_seconds) {
       state_saver.Save();

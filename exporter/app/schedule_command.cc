@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "batch/wall_clock.h"
 #include "cron/controller.h"
 #include "cron/schedule.h"
 #include "text/json_string.h"
@@ -176,11 +177,7 @@ int RunScheduleCommand(int argc, char** argv, std::ostream& out, std::ostream& e
     err << "batchwatch schedule: " << problem << "\n" << kUsage;
     return 2;
   }
-  const UnixSeconds now =
-      o.due ? *o.now
-            : o.from.value_or(std::chrono::duration_cast<std::chrono::seconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count());
+  const UnixSeconds now = o.due ? *o.now : o.from.value_or(batch::WallClockSeconds());
   if (!cron::CheckControllerTimeZone(o.controller_zone, &problem)) {
     err << "batchwatch schedule: flag --controller-time-zone: " << problem << "\n";
     return 2;

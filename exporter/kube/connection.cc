@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "batch/wall_clock.h"
 #include "cron/controller.h"
 #include "log/log.h"
 #include "text/base64.h"
@@ -62,7 +63,7 @@ std::string OpenSslError() {
   return buf;
 }
 
-int64_t NowUnix() { return static_cast<int64_t>(std::time(nullptr)); }
+int64_t NowUnix() { return batch::WallClockSeconds(); }
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "batch/wall_clock.h"
 #include "log/log.h"
 
 namespace batchwatch::kube {
@@ -44,9 +45,7 @@ double RealLoopEnv::MonotonicSeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-double RealLoopEnv::WallSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+double RealLoopEnv::WallSeconds() { return batch::WallClockSecondsFractional(); }
 
 bool RealLoopEnv::SleepFor(double seconds) {
   std::unique_lock<std::mutex> lock(mu_);

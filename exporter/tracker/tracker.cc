@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 
+#include "batch/wall_clock.h"
 #include "log/log.h"
 #include "tracker/tracker_state.h"
 
@@ -62,13 +63,7 @@ void RunCounts::Add(const RunKey& key, uint64_t n) {
 }
 
 TrackerImpl::TrackerImpl(TrackerOptions o) : options(std::move(o)) {
-  if (!options.clock) {
-    options.clock = [] {
-      return static_cast<UnixSeconds>(std::chrono::duration_cast<std::chrono::seconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
-    };
-  }
+  if (!options.clock) options.clock = batch::WallClockSeconds;
   watch_start = counting_since = last_purge = Now();
   decisions = std::make_unique<DecisionLog>(DecisionLogOptions{},
                                             [this] { return static_cast<double>(Now()); });
