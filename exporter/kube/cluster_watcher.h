@@ -9,22 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "batch/objects.h"
+#include "kube/batch_names.h"
 #include "kube/connection.h"
 #include "kube/watch_stats.h"
 
 namespace batchwatch::kube {
-
-using batch::ActiveRef;
-using batch::ConcurrencyPolicy;
-using batch::CronJob;
-using batch::EventSink;
-using batch::Job;
-using batch::JobOutcome;
-using batch::Resource;
-using batch::ResourceName;
-using batch::UnixSeconds;
-using batch::VanishedObject;
 
 struct WatchOptions {
   std::vector<std::string> namespaces, exclude_namespaces;

@@ -8,19 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include "batch/objects.h"
+#include "kube/batch_names.h"
 
 namespace batchwatch::kube {
-
-using batch::ActiveRef;
-using batch::ConcurrencyPolicy;
-using batch::CronJob;
-using batch::EventSink;
-using batch::Job;
-using batch::JobOutcome;
-using batch::Resource;
-using batch::ResourceName;
-using batch::UnixSeconds;
 
 struct DecodeOptions {
   std::string job_group_label = "app.kubernetes.io/name";

@@ -15,20 +15,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "batch/objects.h"
+#include "kube/batch_names.h"
 
 namespace batchwatch::kube {
-
-using batch::ActiveRef;
-using batch::ConcurrencyPolicy;
-using batch::CronJob;
-using batch::EventSink;
-using batch::Job;
-using batch::JobOutcome;
-using batch::Resource;
-using batch::ResourceName;
-using batch::UnixSeconds;
-using batch::VanishedObject;
 
 class ObjectStore {
  public:
