@@ -2,7 +2,19 @@
 
 namespace batchwatch::batch {
 
-const char* ResourceName(Resource r) { return r == Resource::kJobs ? "jobs" : "cronjobs"; }
+const char* ResourceName(Resource r) {
+  switch (r) {
+    case Resource::kJobs:
+      return "jobs";
+    case Resource::kCronJobs:
+      return "cronjobs";
+    case Resource::kPods:
+      return "pods";
+    case Resource::kEvents:
+      return "events";
+  }
+  return "unknown";
+}
 
 const char* ConcurrencyPolicyName(ConcurrencyPolicy p) {
   switch (p) {

@@ -2,6 +2,7 @@
 // never kept. Times are Unix seconds (Kubernetes timestamps have whole-second resolution).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -12,8 +13,8 @@ namespace batchwatch::batch {
 
 using UnixSeconds = int64_t;
 
-enum class Resource { kJobs, kCronJobs };
-const char* ResourceName(Resource r);  // "jobs", "cronjobs"
+enum class Resource { kJobs, kCronJobs, kPods, kEvents };
+const char* ResourceName(Resource r);  // "jobs", "cronjobs", "pods", "events"
 
 enum class JobOutcome { kUnfinished, kSucceeded, kFailed };
 
@@ -89,6 +90,65 @@ struct CronJob {
   std::vector<ActiveRef> active;
 };
 
+enum class PodPhase { kPending, kRunning, kSucceeded, kFailed, kUnknown };
+
+// One entry of status.containerStatuses or status.initContainerStatuses.
+struct ContainerStatus {
+  std::string name;
+  std::string waiting_reason;  // state.waiting.reason ("" when not waiting or no reason)
+  bool waiting = false;        // state.waiting present
+  bool running = false;        // state.running present
+  bool terminated = false;     // state.terminated present
+  std::string terminated_reason;
+  int32_t exit_code = 0;
+  bool last_terminated = false;  // lastState.terminated present (a restart happened)
+  std::string last_terminated_reason;
+  int32_t last_exit_code = 0;
+  int32_t restart_count = 0;
+};
+
+// A pod of a Job (watched with the label selector job-name): only what the "why" metrics need.
+struct Pod {
+  std::string uid;
+  std::string namespace_;
+  std::string name;
+  std::string resource_version;
+  UnixSeconds creation_time = 0;
+  // The controller ownerReference when it is a batch Job; empty otherwise.
+  std::string owner_job_uid;
+  std::string owner_job_name;
+  bool restart_on_failure = false;  // spec.restartPolicy == OnFailure
+  PodPhase phase = PodPhase::kPending;
+  std::string status_reason;  // status.reason (Evicted, DeadlineExceeded, ...)
+  // The reason of the condition DisruptionTarget when its status is True ("" otherwise).
+  std::string disruption_reason;
+  // The reason of the condition PodScheduled when its status is False (Unschedulable,
+  // SchedulingGated; "" otherwise).
+  std::string unscheduled_reason;
+  std::vector<ContainerStatus> init_containers;
+  std::vector<ContainerStatus> containers;
+};
+
+// A core/v1 Event about a Job or a CronJob (field selector involvedObject.kind).
+struct Event {
+  std::string uid;
+  std::string namespace_;
+  std::string name;
+  std::string resource_version;
+  std::string involved_kind;  // "Job", "CronJob", or what the server sent
+  std::string involved_uid;
+  std::string involved_name;
+  std::string involved_namespace;
+  std::string type;     // Normal, Warning
+  std::string reason;   // FailedCreate, SuccessfulCreate, MissSchedule, ...
+  std::string message;  // truncated by the decoder (kMaxEventMessageBytes)
+  // Occurrences the object stands for: series.count when present, else count; at least 1.
+  int64_t count = 1;
+  std::optional<UnixSeconds> first_time;  // firstTimestamp, else eventTime
+  std::optional<UnixSeconds> last_time;   // series.lastObservedTime, else lastTimestamp
+};
+inline constexpr size_t kMaxEventMessageBytes = 4096;
+
 // What a relist still knows of an object that vanished between two lists (its DELETED event
 // was missed): the identity, and for a Job the owner the delete is accounted to. The sink's
 // last upsert of the object was its final state as far as anyone saw it.
@@ -101,6 +161,7 @@ struct VanishedObject {
   std::string namespace_;
   std::string name;               // CronJobs only ("" for Jobs: the sink knows it by UID)
   std::string owner_cronjob_uid;  // Jobs only
+  std::string owner_job_uid;      // Pods only
 };
 
 // Receives every change of the cluster view, in order, from the store. Calls may come from
@@ -120,8 +181,19 @@ class EventSink {
   virtual void OnCronJobUpsert(const CronJob& now) = 0;
   virtual void OnCronJobDelete(const CronJob& last) = 0;
   virtual void OnCronJobVanished(const VanishedObject& gone) = 0;
+  // Pods of Jobs and Events about Jobs and CronJobs (--watch-pods, --watch-events). Sinks that
+  // do not care keep the defaults.
+  virtual void OnPodUpsert(const Pod& /*now*/) {}
+  virtual void OnPodDelete(const Pod& /*last*/) {}
+  virtual void OnPodVanished(const VanishedObject& /*gone*/) {}
+  virtual void OnEventUpsert(const Event& /*now*/) {}
+  virtual void OnEventDelete(const Event& /*last*/) {}
+  virtual void OnEventVanished(const VanishedObject& /*gone*/) {}
   // The initial list of `r` (every watched namespace) completed.
   virtual void OnSynced(Resource r) = 0;
+  // The watch of `r` cannot run for lack of RBAC (403): its objects are not seen. Sent once
+  // per change; the rest of the view keeps working.
+  virtual void OnDegraded(Resource /*r*/, bool /*degraded*/) {}
 };
 
 }  // namespace batchwatch::batch

@@ -8,10 +8,14 @@ namespace batchwatch::kube {
 
 using batch::ActiveRef;
 using batch::ConcurrencyPolicy;
+using batch::ContainerStatus;
 using batch::CronJob;
+using batch::Event;
 using batch::EventSink;
 using batch::Job;
 using batch::JobOutcome;
+using batch::Pod;
+using batch::PodPhase;
 using batch::Resource;
 using batch::ResourceName;
 using batch::UnixSeconds;

@@ -141,9 +141,9 @@ TEST(ShardFilter, ForwardsOnlyOwnedObjectsAndAlwaysSync) {
   filter.OnJobUpsert(other_run);
   filter.OnJobDelete(run);
   filter.OnJobDelete(other_run);
-  filter.OnJobVanished(VanishedObject{"uid-x", "default", "", "uid-report"});
-  filter.OnCronJobVanished(VanishedObject{"uid-report", "default", "report", ""});
-  filter.OnCronJobVanished(VanishedObject{"uid-backup", "default", "backup", ""});
+  filter.OnJobVanished(VanishedObject{"uid-x", "default", "", "uid-report", ""});
+  filter.OnCronJobVanished(VanishedObject{"uid-report", "default", "report", "", ""});
+  filter.OnCronJobVanished(VanishedObject{"uid-backup", "default", "backup", "", ""});
   filter.OnCronJobDelete(other);
   filter.OnCronJobDelete(cj);
   filter.OnSynced(Resource::kJobs);

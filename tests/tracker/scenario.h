@@ -245,7 +245,7 @@ class Cluster {
   Cluster& Vanish(const std::string& job_name) {
     Job j = jobs_.at(job_name);
     jobs_.erase(job_name);
-    tracker_->OnJobVanished({j.uid, j.namespace_, "", j.owner_cronjob_uid});
+    tracker_->OnJobVanished({j.uid, j.namespace_, "", j.owner_cronjob_uid, ""});
     return *this;
   }
   // A relist: every object is delivered again unchanged.

@@ -122,7 +122,7 @@ TEST(Runs, JobVanishedInARelistCountsLikeItsDeletedEvent) {
     EXPECT_EQ(c.Value(kRuns, Cj("backup", {{"result", "deleted"}, {"reason", ""}})), 1) << vanish;
     EXPECT_EQ(c.Value(kRuns, Cj("backup", {{"result", "succeeded"}})), 1) << vanish;
     EXPECT_EQ(c.Value("batchwatch_cronjob_active_jobs", Cj("backup")), 0) << vanish;
-    c.tracker().OnJobVanished({"never-seen", "ns", "", ""});  // unknown UID: ignored
+    c.tracker().OnJobVanished({"never-seen", "ns", "", "", ""});  // unknown UID: ignored
   }
 }
 
