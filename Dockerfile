@@ -5,6 +5,7 @@
 
 FROM debian:bookworm-slim AS build
 COPY scripts/setup.sh /src/scripts/setup.sh
+COPY scripts/lib/apt.sh /src/scripts/lib/apt.sh
 RUN /src/scripts/setup.sh --build-only
 COPY . /src
 RUN cmake -S /src -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \

@@ -28,28 +28,12 @@ fi
 
 log() { echo "k8s-build: $*" >&2; }
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
+# shellcheck source=scripts/lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
+mapfile -t missing < <(apt_missing "${PACKAGES[@]}")
 if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   log "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  # No init system here: keep etcd-server's package from starting a service.
-  policy_created=0
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
-    $SUDO chmod +x /usr/sbin/policy-rc.d
-    policy_created=1
-  fi
-  # Another apt run (a parallel setup) may hold the lock: wait for it instead of failing.
-  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
-  rc=0
-  $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || rc=$?
-  if [ "$policy_created" = 1 ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
-  [ "$rc" -eq 0 ] || { log "apt-get install failed"; exit 1; }
+  apt_install "${missing[@]}" || { log "apt-get install failed"; exit 1; }
 fi
 
 if [ -x "$cache_dir/kube-apiserver" ] && [ -x "$cache_dir/kube-controller-manager" ]; then
