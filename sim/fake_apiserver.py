@@ -248,13 +248,14 @@ def make_pod(namespace, name, *, job=None, job_uid=None, phase="Running", restar
 
 
 def container_status(name="main", *, waiting=None, running=False, terminated=None, exit_code=0,
-                     last_terminated=None, last_exit_code=0, restart_count=0):
-    """One containerStatuses entry: waiting/terminated/last_terminated are reasons."""
+                     last_terminated=None, last_exit_code=0, restart_count=0, started=None):
+    """One containerStatuses entry: waiting/terminated/last_terminated are reasons; started: when
+    a running container started (Unix seconds, default now)."""
     state = {}
     if waiting is not None:
         state["waiting"] = {"reason": waiting}
     if running:
-        state["running"] = {"startedAt": rfc3339(time.time())}
+        state["running"] = {"startedAt": rfc3339(started if started is not None else time.time())}
     if terminated is not None:
         state["terminated"] = {"reason": terminated, "exitCode": exit_code}
     entry = {"name": name, "image": "busybox:1.36", "ready": running, "started": running,
