@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora of fuzz_watch_stream, fuzz_state_file and fuzz_kubeconfig into
+"""Writes the seed corpora of fuzz_watch_stream, fuzz_pod_event_decode, fuzz_state_file and
+fuzz_kubeconfig into
 fuzz/corpus/<name>/seed_* from realistic objects (sim/). Regression inputs found by
 fuzzing live next to them as regress_* and are never overwritten. Run after changing formats."""
 
@@ -9,7 +10,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "sim"))
-from fake_apiserver import make_cronjob, make_job, status_body  # noqa: E402
+from fake_apiserver import (container_status, make_cronjob, make_event, make_job,  # noqa: E402
+                            make_pod, status_body)
 
 T = 1730611800  # 2024-11-03 05:30 UTC, a DST change in America/New_York
 
@@ -182,7 +184,57 @@ users:
     write("kubeconfig", "seed_clusters_not_list", "clusters: {a: b}\ncurrent-context: x\n")
 
 
+def pod_event_seeds():
+    # control byte: bit0 = events, bits1-6 = chunk size - 1, bit7 = list page.
+    pod = lambda rv, **kw: with_meta(make_pod("ns", "nightly-28843530-abcde",  # noqa: E731
+                                              job="nightly-28843530", job_uid="job-1",
+                                              created=T - 598, **kw), "pod-1", rv)
+    pods = "".join([
+        event("ADDED", pod(10, phase="Pending", conditions=[
+            {"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}]), full=True),
+        event("MODIFIED", pod(11, phase="Pending", containers=[
+            container_status(waiting="ImagePullBackOff")]), full=True),
+        event("MODIFIED", pod(12, phase="Running", restart_policy="OnFailure", containers=[
+            container_status(running=True, last_terminated="OOMKilled", last_exit_code=137,
+                             restart_count=2, started=T - 500)]), full=True),
+        event("MODIFIED", pod(13, phase="Failed", reason="Evicted", conditions=[
+            {"type": "DisruptionTarget", "status": "True", "reason": "EvictionByEvictionAPI"}],
+            init_containers=[container_status("init", terminated="Completed")],
+            containers=[container_status(terminated="Error", exit_code=1)]), full=True),
+        json.dumps({"type": "BOOKMARK", "object": {"metadata": {"resourceVersion": "14"}}}) + "\n",
+        event("DELETED", pod(15, phase="Failed"), full=True),
+        event("ADDED", with_meta(make_pod("ns", "orphan"), "pod-2", 16), full=True),
+    ])
+    write("pod_event_decode", "seed_pods_whole", bytes([0x7e]) + pods.encode())
+    write("pod_event_decode", "seed_pods_chunked", bytes([0x06]) + pods.encode())
+    ev = lambda uid, rv, **kw: with_meta(make_event("ns", "nightly." + uid, first=T - 60,  # noqa: E731
+                                                    last=T, **kw), uid, rv)
+    events = "".join([
+        event("ADDED", ev("e1", 20, kind="CronJob", involved_uid="cj-1", reason="FailedCreate",
+                          type_="Warning", message="Error creating job: exceeded quota: q"),
+              full=True),
+        event("MODIFIED", ev("e1", 21, kind="CronJob", involved_uid="cj-1",
+                             reason="FailedCreate", count=3), full=True),
+        event("ADDED", ev("e2", 22, kind="Job", involved_uid="job-1", series_count=4,
+                          message="caf\u00e9 " * 10), full=True),
+        event("ADDED", ev("e3", 23, kind="Job", involved_uid="", count=0), full=True),
+        event("DELETED", ev("e1", 24, kind="CronJob", involved_uid="cj-1"), full=True),
+    ])
+    write("pod_event_decode", "seed_events_whole", bytes([0x7f]) + events.encode())
+    write("pod_event_decode", "seed_events_chunked", bytes([0x0b]) + events.encode())
+    page = lambda items, kind: json.dumps({"kind": kind, "apiVersion": "v1",  # noqa: E731
+                                           "metadata": {"resourceVersion": "30"},
+                                           "items": items})
+    write("pod_event_decode", "seed_pod_list", bytes([0x80]) + page(
+        [pod(10, phase="Succeeded"), with_meta(make_pod("ns", "x"), "pod-3", 11)],
+        "PodList").encode())
+    write("pod_event_decode", "seed_event_list", bytes([0x81]) + page(
+        [ev("e4", 5, kind="Job", involved_uid="job-1", message="m" * 5000)],
+        "EventList").encode())
+
+
 if __name__ == "__main__":
+    pod_event_seeds()
     watch_seeds()
     state_seeds()
     kubeconfig_seeds()

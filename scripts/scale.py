@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Scale test: batchwatch against an API server holding many Jobs and CronJobs.
+"""Scale test: batchwatch against an API server holding many Jobs and CronJobs (and, with
+--pods N, N pods of those Jobs, about 4 KB each with realistic container statuses).
 
 Measures, for batchwatch (not the fake server):
   - time from process start to /readyz answering 200 (initial list of both resources done)
@@ -12,7 +13,10 @@ objects are generated with sim/'s make_job/make_cronjob and serialised once; lis
 pages and watch lines are served from those bytes (the fake API server's own list path
 deep-copies and re-encodes every object per page, which would make it the bottleneck).
 
-    scripts/scale.py [--jobs 100000] [--cronjobs 10000] [--batchwatch PATH] [--json FILE]
+    scripts/scale.py [--jobs 100000] [--cronjobs 10000] [--pods 0] [--batchwatch PATH]
+                     [--json FILE]
+Pods and Events are served under /api/v1 (Events always empty); the server ignores selectors
+(every pod it makes has the job-name label).
     scripts/scale.py --smoke      # tiny run (200 Jobs, 20 CronJobs) with sanity checks (ctest)
 Not part of the test suite except --smoke. Expect 2-4 minutes for the full size on 2 cores.
 """
@@ -35,7 +39,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "sim"))
-from fake_apiserver import make_cronjob, make_job  # noqa: E402
+from fake_apiserver import container_status, make_cronjob, make_job, make_pod  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 RV_MARK = "@RV@"
@@ -45,13 +49,13 @@ RV_MARK = "@RV@"
 class Cluster:
     """Pre-serialised objects and a watch log per resource."""
 
-    def __init__(self, jobs, cronjobs, seed=1):
+    def __init__(self, jobs, cronjobs, pods=0, seed=1):
         rnd = random.Random(seed)
         now = int(time.time())
         self.rv = 10
-        self.items = {"jobs": [], "cronjobs": []}
+        self.items = {"jobs": [], "cronjobs": [], "pods": [], "events": []}
         self.templates = []  # (job bytes with RV_MARK) for churn
-        self.log = {"jobs": [], "cronjobs": []}  # (rv, line bytes)
+        self.log = {r: [] for r in self.items}  # (rv, line bytes)
         self.cond = threading.Condition()
         self.events_sent = 0
         namespaces = max(1, cronjobs // 30)
@@ -81,22 +85,28 @@ class Cluster:
             if running:
                 self.templates.append(text.encode())
             self.items["jobs"].append(text.replace(RV_MARK, str(self._bump())).encode())
+        for k in range(pods):
+            self.items["pods"].append(json.dumps(
+                realistic_pod(k, jobs, cronjobs, namespaces, now, self._bump()),
+                separators=(",", ":")).encode())
         self.list_rv = self.rv
 
     def _bump(self):
         self.rv += 1
         return self.rv
 
-    def page(self, resource, start, limit):
+    def page(self, resource, start, limit):  # noqa: C901
         items = self.items[resource]
         end = min(len(items), start + limit) if limit else len(items)
         md = {"resourceVersion": str(self.list_rv)}
         if end < len(items):
             md["continue"] = str(end)
             md["remainingItemCount"] = len(items) - end
-        kind = "JobList" if resource == "jobs" else "CronJobList"
-        head = '{"kind":"%s","apiVersion":"batch/v1","metadata":%s,"items":[' % (
-            kind, json.dumps(md))
+        kind = {"jobs": "JobList", "cronjobs": "CronJobList", "pods": "PodList",
+                "events": "EventList"}[resource]
+        version = "batch/v1" if resource in ("jobs", "cronjobs") else "v1"
+        head = '{"kind":"%s","apiVersion":"%s","metadata":%s,"items":[' % (
+            kind, version, json.dumps(md))
         return head.encode() + b",".join(items[start:end]) + b"]}"
 
     def churn(self, rate, seconds):
@@ -120,6 +130,84 @@ class Cluster:
                     self.log["jobs"].append((rv, line))
                     n += 1
                 self.cond.notify_all()
+
+
+def realistic_pod(k, jobs, cronjobs, namespaces, now, rv):
+    """Pod k of Job k % jobs, as the kubelet reports it: most Succeeded, some Failed (OOMKilled,
+    Error), some Running after a restart, some Pending on an image pull; a spec as a CronJob's
+    pod template fills it in (about 4 KB of JSON)."""
+    j = k % max(1, jobs)
+    i = j % max(1, cronjobs)
+    ns = "team-%d" % (i % namespaces)
+    job = "cron-%d-%d" % (i, j)
+    kind = k % 10
+    if kind < 6:
+        phase, main = "Succeeded", container_status(terminated="Completed", exit_code=0)
+    elif kind == 6:
+        phase, main = "Failed", container_status(terminated="OOMKilled", exit_code=137)
+    elif kind == 7:
+        phase, main = "Failed", container_status(terminated="Error", exit_code=1)
+    elif kind == 8:
+        phase, main = "Running", container_status(running=True, last_terminated="Error",
+                                                  last_exit_code=2, restart_count=1,
+                                                  started=now - 30)
+    else:
+        phase, main = "Pending", container_status(waiting="ImagePullBackOff")
+    side = container_status("log-shipper", running=phase == "Running", started=now - 60,
+                            terminated="Completed" if phase in ("Succeeded", "Failed") else None)
+    for c in (main, side):
+        c["imageID"] = "registry.example.com/team/app@sha256:" + "ab" * 32
+        c["containerID"] = "containerd://" + "%064x" % (k * 2 + (c is side))
+    pod = make_pod(ns, "%s-%05x" % (job, k & 0xfffff), job=job, job_uid="j-%09d" % j,
+                   phase=phase, restart_policy="OnFailure" if kind == 8 else "Never",
+                   containers=[main, side],
+                   init_containers=[container_status("init-config", terminated="Completed")],
+                   conditions=[{"type": t, "status": "True", "lastProbeTime": None,
+                                "lastTransitionTime": "2024-01-01T00:00:00Z"}
+                               for t in ("PodReadyToStartContainers", "Initialized", "Ready",
+                                         "ContainersReady", "PodScheduled")],
+                   created=now - 600)
+    md = pod["metadata"]
+    md["uid"] = "p-%09d" % k
+    md["resourceVersion"] = str(rv)
+    md["generateName"] = job + "-"
+    md["labels"].update({"batch.kubernetes.io/controller-uid": "j-%09d" % j,
+                         "controller-uid": "j-%09d" % j, "app.kubernetes.io/name": "cron-%d" % i})
+    md["managedFields"] = [{"manager": m, "operation": "Update", "apiVersion": "v1",
+                            "time": "2024-01-01T00:00:00Z", "fieldsType": "FieldsV1",
+                            "fieldsV1": {"f:status": {"f:conditions": {}, "f:phase": {}}}}
+                           for m in ("kube-controller-manager", "kubelet")]
+    env = [{"name": "VAR_%d" % n, "value": "value-%d" % n} for n in range(12)]
+    pod["spec"].update({
+        "containers": [
+            {"name": "main", "image": "registry.example.com/team/app:1.2.3",
+             "command": ["/bin/app", "--run-once"], "env": env,
+             "resources": {"limits": {"memory": "256Mi"},
+                           "requests": {"cpu": "100m", "memory": "128Mi"}},
+             "volumeMounts": [{"name": "config", "mountPath": "/etc/app"},
+                              {"name": "kube-api-access-x", "mountPath":
+                               "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": True}],
+             "terminationMessagePath": "/dev/termination-log",
+             "terminationMessagePolicy": "File", "imagePullPolicy": "IfNotPresent"},
+            {"name": "log-shipper", "image": "registry.example.com/infra/shipper:4.5",
+             "resources": {"requests": {"cpu": "10m"}}, "imagePullPolicy": "IfNotPresent"}],
+        "initContainers": [{"name": "init-config", "image": "busybox:1.36",
+                            "command": ["sh", "-c", "cp /src/* /etc/app/"]}],
+        "volumes": [{"name": "config", "configMap": {"name": "app-config", "defaultMode": 420}},
+                    {"name": "kube-api-access-x", "projected": {"defaultMode": 420, "sources": [
+                        {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                        {"configMap": {"name": "kube-root-ca.crt",
+                                       "items": [{"key": "ca.crt", "path": "ca.crt"}]}}]}}],
+        "nodeName": "node-%d" % (k % 50), "serviceAccountName": "default",
+        "schedulerName": "default-scheduler", "dnsPolicy": "ClusterFirst",
+        "terminationGracePeriodSeconds": 30, "priority": 0,
+        "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists",
+                         "effect": "NoExecute", "tolerationSeconds": 300},
+                        {"key": "node.kubernetes.io/unreachable", "operator": "Exists",
+                         "effect": "NoExecute", "tolerationSeconds": 300}]})
+    pod["status"].update({"hostIP": "10.0.%d.%d" % (k % 50, 10), "podIP": "10.244.%d.%d" % (
+        (k >> 8) & 255, k & 255), "qosClass": "Burstable", "startTime": "2024-01-01T00:00:00Z"})
+    return pod
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -154,7 +242,8 @@ class Handler(BaseHTTPRequestHandler):
         path, _, q = self.path.partition("?")
         args = dict(p.split("=", 1) for p in q.split("&") if "=" in p)
         parts = [p for p in path.split("/") if p]
-        if parts[:3] != ["apis", "batch", "v1"] or parts[-1] not in ("jobs", "cronjobs"):
+        if not ((parts[:3] == ["apis", "batch", "v1"] and parts[-1] in ("jobs", "cronjobs")) or
+                (parts[:2] == ["api", "v1"] and parts[-1] in ("pods", "events"))):
             return self._send(404, b'{"kind":"Status","code":404}')
         resource = parts[-1]
         if args.get("watch") in ("1", "true"):
@@ -193,7 +282,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def serve_main(args):
     t0 = time.monotonic()
-    cluster = Cluster(args.jobs, args.cronjobs)
+    cluster = Cluster(args.jobs, args.cronjobs, args.pods)
     gen = time.monotonic() - t0
     handler = type("BoundHandler", (Handler,), {"cluster": cluster})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -260,10 +349,11 @@ def measure(args):
     tmp = tempfile.mkdtemp(prefix="bw-scale-")
     port_file = os.path.join(tmp, "port.json")
     server = exporter = None
-    result = {"jobs": args.jobs, "cronjobs": args.cronjobs}
+    result = {"jobs": args.jobs, "cronjobs": args.cronjobs, "pods": args.pods}
     try:
         server = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve",
                                    "--jobs", str(args.jobs), "--cronjobs", str(args.cronjobs),
+                                   "--pods", str(args.pods),
                                    "--port-file", port_file])
         deadline = time.time() + 600
         while not os.path.exists(port_file):
@@ -310,6 +400,8 @@ def measure(args):
         result["metrics_mib"] = round(len(body) / 2**20, 2)
         result["series"] = series
         result["cronjob_info_series"] = text.count("\nbatchwatch_cronjob_info{")
+        m = re.search(r'^batchwatch_tracked_objects\{resource="pods"\} (\S+)$', text, re.M)
+        result["tracked_pods"] = int(float(m.group(1))) if m else None
         result["scrape_client"] = args.client
         for name, headers in (("plain", {}), ("gzip", {"Accept-Encoding": "gzip"})):
             times = []
@@ -369,6 +461,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--jobs", type=int, default=100000)
     ap.add_argument("--cronjobs", type=int, default=10000)
+    ap.add_argument("--pods", type=int, default=0,
+                    help="also serve this many pods of the Jobs (about 4 KB each)")
     ap.add_argument("--batchwatch", default=os.environ.get(
         "BATCHWATCH_BIN", os.path.join(ROOT, "build", "exporter", "app", "batchwatch")))
     ap.add_argument("--scrapes", type=int, default=100)
@@ -389,7 +483,7 @@ def main():
     if args.serve:
         return serve_main(args)
     if args.smoke:
-        args.jobs, args.cronjobs, args.scrapes = 200, 20, 5
+        args.jobs, args.cronjobs, args.scrapes, args.pods = 200, 20, 5, 50
         args.churn_rate, args.churn_seconds, args.sync_timeout = 200, 1, 60
         args.idle_seconds = 0.5
     if not os.access(args.batchwatch, os.X_OK):
@@ -405,6 +499,8 @@ def main():
         if result["cronjob_info_series"] != args.cronjobs:
             problems.append("expected %d cronjob_info series, got %d"
                             % (args.cronjobs, result["cronjob_info_series"]))
+        if result["tracked_pods"] != args.pods:
+            problems.append("expected %d tracked pods, got %s" % (args.pods, result["tracked_pods"]))
         if result["churn"]["events"] <= 0:
             problems.append("no churn events reached batchwatch")
         if problems:

@@ -1,10 +1,18 @@
 #!/usr/bin/env python3
-"""A fake Kubernetes API server for batch/v1 Jobs and CronJobs (Python standard library only).
+"""A fake Kubernetes API server for batch/v1 Jobs and CronJobs and core/v1 Pods and Events
+(Python standard library only).
 
 It speaks the list/watch protocol batchwatch uses (pagination with expiring continue tokens,
 resourceVersions, chunked newline-delimited watch streams with bookmarks, 410 after
-compaction, bearer tokens re-read from a file, optional TLS) and offers a control API to mutate
-objects and inject faults.
+compaction, bearer tokens re-read from a file, optional TLS, label and field selectors applied
+server side) and offers a control API to mutate objects and inject faults.
+Jobs and CronJobs are served under /apis/batch/v1, Pods and Events under /api/v1, each for all
+namespaces and under namespaces/NS/. Selectors (as the API server reads them; anything else is
+400 BadRequest): labelSelector `key`, `!key`, `key=value`, `key==value`, `key!=value`;
+fieldSelector `path=value`, `path==value`, `path!=value` on a dotted path into the object
+(`involvedObject.kind`, `metadata.name`, ...); requirements joined with commas all apply. A
+watch with a selector sends the changes of matching objects (the real server also turns an
+object that stops matching into DELETED; batchwatch's selectors are on fields that never change).
 
 Use it as a module:
     cluster = FakeCluster()
@@ -15,12 +23,16 @@ Use it as a module:
 or as a program:
     fake_apiserver.py --port 0 --port-file F [--tls-dir D] [--token-file T] [--objects FILE]
 Control API (JSON over HTTP on the same port, no auth):
-    GET  /_control/state                    -> {"resourceVersion", "jobs": [...], "cronjobs": [...]}
-    POST /_control/objects/{jobs|cronjobs}  body: object           -> created object
-    PUT  /_control/objects/{jobs|cronjobs}  body: object           -> updated object
-    DELETE /_control/objects/{jobs|cronjobs}/NS/NAME               -> final object
+    GET  /_control/state                    -> {"resourceVersion", "jobs": [...], "cronjobs": [...],
+                                                "pods": [...], "events": [...]}
+    POST /_control/objects/RESOURCE  body: object                  -> created object
+    PUT  /_control/objects/RESOURCE  body: object                  -> updated object
+    DELETE /_control/objects/RESOURCE/NS/NAME                      -> final object
     POST /_control/faults   body: Fault fields (see Fault)         -> {"id": N}
-    DELETE /_control/faults                                        -> clears faults
+                            e.g. {"kind": "forbidden", "resource": "pods", "count": -1}: RBAC
+                            refuses pods (403 on list and watch) until the fault is cleared
+    DELETE /_control/faults                                        -> clears faults (lifts them)
+    DELETE /_control/faults/N                                      -> clears fault N
     POST /_control/compact                                         -> expires older RVs/tokens
     GET  /_control/requests                                        -> request log
 """
@@ -41,7 +53,91 @@ import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-RESOURCES = {"jobs": "Job", "cronjobs": "CronJob"}
+RESOURCES = {"jobs": "Job", "cronjobs": "CronJob", "pods": "Pod", "events": "Event"}
+# The API group of each resource ("" = core) and the apiVersion its objects carry.
+API_GROUP = {"jobs": "batch", "cronjobs": "batch", "pods": "", "events": ""}
+API_VERSION = {"jobs": "batch/v1", "cronjobs": "batch/v1", "pods": "v1", "events": "v1"}
+
+
+class BadSelector(ValueError):
+    pass
+
+
+def parse_label_selector(text):
+    """[(key, op, value)] with op in exists, !exists, =, !=."""
+    reqs = []
+    for part in (p.strip() for p in (text or "").split(",")):
+        if not part:
+            continue
+        if part.startswith("!"):
+            key, op, value = part[1:].strip(), "!exists", None
+        elif "!=" in part:
+            key, value = part.split("!=", 1)
+            op = "!="
+        elif "==" in part:
+            key, value = part.split("==", 1)
+            op = "="
+        elif "=" in part:
+            key, value = part.split("=", 1)
+            op = "="
+        else:
+            key, op, value = part, "exists", None
+        key = key.strip()
+        if not key or any(c in key for c in " ()=!"):
+            raise BadSelector(f"unable to parse requirement: {part!r}")
+        reqs.append((key, op, value.strip() if value is not None else None))
+    return reqs
+
+
+def parse_field_selector(text):
+    """[(path, op, value)] with op in =, !=."""
+    reqs = []
+    for part in (p.strip() for p in (text or "").split(",")):
+        if not part:
+            continue
+        for op, token in (("!=", "!="), ("=", "=="), ("=", "=")):
+            if token in part:
+                path, value = part.split(token, 1)
+                break
+        else:
+            raise BadSelector(f"invalid selector: {part!r}; can't understand it")
+        if not path.strip():
+            raise BadSelector(f"invalid selector: {part!r}")
+        reqs.append((path.strip(), op, value.strip()))
+    return reqs
+
+
+def field_value(obj, path):
+    v = obj
+    for key in path.split("."):
+        if not isinstance(v, dict):
+            return ""
+        v = v.get(key)
+    return "" if v is None else str(v)
+
+
+class Selector:
+    """labelSelector and fieldSelector of one request."""
+
+    def __init__(self, label_selector="", field_selector=""):
+        self.labels = parse_label_selector(label_selector)
+        self.fields = parse_field_selector(field_selector)
+
+    def matches(self, obj):
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        for key, op, value in self.labels:
+            have = key in labels
+            if ((op == "exists" and not have) or (op == "!exists" and have) or
+                    (op == "=" and labels.get(key) != value) or
+                    (op == "!=" and have and labels.get(key) == value)):
+                return False
+        for path, op, value in self.fields:
+            if (field_value(obj, path) == value) != (op == "="):
+                return False
+        return True
+
+
+EVERYTHING = Selector()
 
 
 def rfc3339(t):
@@ -125,6 +221,70 @@ def make_cronjob(namespace, name, schedule="*/5 * * * *", *, time_zone=None,
             "spec": spec, "status": status}
 
 
+def make_pod(namespace, name, *, job=None, job_uid=None, phase="Running", restart_policy="Never",
+             containers=None, init_containers=None, reason=None, conditions=None, labels=None,
+             created=None):
+    """A core/v1 Pod of a Job (label job-name, controller owner reference when job is given).
+    containers / init_containers: lists of containerStatuses entries (container_status())."""
+    created = created if created is not None else time.time()
+    md = {"name": name, "namespace": namespace, "creationTimestamp": rfc3339(created),
+          "labels": dict(labels if labels is not None else
+                         ({"job-name": job, "batch.kubernetes.io/job-name": job} if job else {}))}
+    if job:
+        md["ownerReferences"] = [{"apiVersion": "batch/v1", "kind": "Job", "name": job,
+                                  "uid": job_uid or str(uuid.uuid4()), "controller": True,
+                                  "blockOwnerDeletion": True}]
+    status = {"phase": phase, "conditions": list(conditions or [])}
+    if reason:
+        status["reason"] = reason
+    if containers is not None:
+        status["containerStatuses"] = containers
+    if init_containers is not None:
+        status["initContainerStatuses"] = init_containers
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": md,
+            "spec": {"restartPolicy": restart_policy, "containers": [
+                {"name": "main", "image": "busybox:1.36", "command": ["sh", "-c", "true"]}]},
+            "status": status}
+
+
+def container_status(name="main", *, waiting=None, running=False, terminated=None, exit_code=0,
+                     last_terminated=None, last_exit_code=0, restart_count=0, started=None):
+    """One containerStatuses entry: waiting/terminated/last_terminated are reasons; started: when
+    a running container started (Unix seconds, default now)."""
+    state = {}
+    if waiting is not None:
+        state["waiting"] = {"reason": waiting}
+    if running:
+        state["running"] = {"startedAt": rfc3339(started if started is not None else time.time())}
+    if terminated is not None:
+        state["terminated"] = {"reason": terminated, "exitCode": exit_code}
+    entry = {"name": name, "image": "busybox:1.36", "ready": running, "started": running,
+             "restartCount": restart_count, "state": state, "lastState": {}}
+    if last_terminated is not None:
+        entry["lastState"] = {"terminated": {"reason": last_terminated,
+                                             "exitCode": last_exit_code}}
+    return entry
+
+
+def make_event(namespace, name, *, kind="Job", involved_name="j", involved_uid=None,
+               reason="SuccessfulCreate", message="Created pod", type_="Normal", count=1,
+               series_count=None, first=None, last=None):
+    """A core/v1 Event about a Job or CronJob (involvedObject)."""
+    first = first if first is not None else time.time()
+    last = last if last is not None else first
+    ev = {"apiVersion": "v1", "kind": "Event",
+          "metadata": {"name": name, "namespace": namespace},
+          "involvedObject": {"kind": kind, "namespace": namespace, "name": involved_name,
+                             "uid": involved_uid if involved_uid is not None else str(uuid.uuid4()),
+                             "apiVersion": "batch/v1"},
+          "reason": reason, "message": message, "type": type_, "count": count,
+          "firstTimestamp": rfc3339(first), "lastTimestamp": rfc3339(last),
+          "source": {"component": "job-controller"}, "reportingComponent": "job-controller"}
+    if series_count is not None:
+        ev["series"] = {"count": series_count, "lastObservedTime": rfc3339(last)}
+    return ev
+
+
 class Fault:
     """A fault applied to matching requests. kind:
       status     answer `code` (e.g. 429, 500, 401, 403) with a Status body; `retry_after` seconds
@@ -136,7 +296,7 @@ class Fault:
       slow       sleep `delay` seconds before answering
       expire_continue  list: the next request with a continue token answers 410
       unauthorized_until_token_change  401 until the token file's content differs
-      forbidden  403 for `resource` (persistent until cleared: count=-1)
+      forbidden  403 for `resource` (persistent until cleared: count=-1), worded as RBAC does
     resource/verb/namespace ("" = any) select requests; count: how many uses (-1 = unlimited)."""
 
     FIELDS = ("kind", "resource", "verb", "namespace", "count", "code", "retry_after",
@@ -282,8 +442,9 @@ class FakeCluster:
                     **{r: self.list(r) for r in RESOURCES}}
 
     def load(self, path):
-        """Creates objects from a JSON file: {"jobs": [...], "cronjobs": [...]} or a v1 List
-        ({"items": [...]} with kind Job/CronJob) or a plain list."""
+        """Creates objects from a JSON file: {"jobs": [...], "cronjobs": [...], "pods": [...],
+        "events": [...]} or a v1 List ({"items": [...]} with kind Job/CronJob/Pod/Event) or a
+        plain list."""
         with open(path) as f:
             data = json.load(f)
         items = []
@@ -291,9 +452,9 @@ class FakeCluster:
             data = data["items"]
         if isinstance(data, list):
             for o in data:
-                res = {"Job": "jobs", "CronJob": "cronjobs"}.get(o.get("kind"))
+                res = {v: k for k, v in RESOURCES.items()}.get(o.get("kind"))
                 if res is None:
-                    raise ValueError(f"{path}: object of kind {o.get('kind')!r} is not a Job or CronJob")
+                    raise ValueError(f"{path}: object of kind {o.get('kind')!r} is not served")
                 items.append((res, o))
         else:
             for res in RESOURCES:
@@ -328,6 +489,10 @@ class FakeCluster:
     def clear_faults(self):
         with self.cond:
             self.faults = []
+
+    def clear_fault(self, fault_id):
+        with self.cond:
+            self.faults = [f for f in self.faults if f.id != fault_id]
 
     def peek_fault(self, resource, verb, namespace, kinds):
         with self.cond:
@@ -370,7 +535,7 @@ class FakeCluster:
             return None
 
     # ---- list / watch ---------------------------------------------------------------------
-    def list_page(self, resource, namespace, limit, continue_token):
+    def list_page(self, resource, namespace, limit, continue_token, selector=EVERYTHING):
         with self.cond:
             if continue_token:
                 try:
@@ -388,6 +553,7 @@ class FakeCluster:
                 list_rv = self.rv
                 start = None
                 items = self.list(resource, namespace)
+            items = [o for o in items if selector.matches(o)]
             keys = [(o["metadata"]["namespace"], o["metadata"]["name"]) for o in items]
             begin = 0
             if start is not None:
@@ -400,7 +566,7 @@ class FakeCluster:
                 md["continue"] = base64.urlsafe_b64encode(
                     json.dumps({"rv": list_rv, "start": list(last)}).encode()).decode()
                 md["remainingItemCount"] = len(items) - begin - limit
-            return {"kind": RESOURCES[resource] + "List", "apiVersion": "batch/v1",
+            return {"kind": RESOURCES[resource] + "List", "apiVersion": API_VERSION[resource],
                     "metadata": md, "items": page}
 
     def _snapshot(self, resource, namespace, at_rv):
@@ -418,13 +584,14 @@ class FakeCluster:
                 state[key] = obj
         return [copy.deepcopy(state[k]) for k in sorted(state)]
 
-    def events_after(self, resource, namespace, rv):
+    def events_after(self, resource, namespace, rv, selector=EVERYTHING):
         """Events newer than rv for the scope. Raises Gone when rv predates compaction."""
         if rv < self.compacted_rv:
             raise Gone(f"too old resource version: {rv} ({self.compacted_rv + 1})")
         return [(erv, t, o) for erv, res, t, o in self.events
                 if erv > rv and res == resource and
-                (not namespace or o["metadata"]["namespace"] == namespace)]
+                (not namespace or o["metadata"]["namespace"] == namespace) and
+                selector.matches(o)]
 
 
 def status_body(code, reason, message):
@@ -492,11 +659,16 @@ class Handler(BaseHTTPRequestHandler):
                 return self._status(405, "MethodNotAllowed", "only GET is served")
             if parts in DISCOVERY_PATHS:
                 return self._send_json(200, discovery_document(parts))
+            group, rest = None, None
             if parts[:3] == ["apis", "batch", "v1"]:
-                rest = parts[3:]
-                if len(rest) == 1 and rest[0] in RESOURCES:
+                group, rest = "batch", parts[3:]
+            elif parts[:2] == ["api", "v1"]:
+                group, rest = "", parts[2:]
+            if rest is not None:
+                served = {r for r, g in API_GROUP.items() if g == group}
+                if len(rest) == 1 and rest[0] in served:
                     return self._api(rest[0], "", query)
-                if len(rest) == 3 and rest[0] == "namespaces" and rest[2] in RESOURCES:
+                if len(rest) == 3 and rest[0] == "namespaces" and rest[2] in served:
                     return self._api(rest[2], rest[1], query)
             return self._status(404, "NotFound", f"the server could not find {url.path}")
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
@@ -517,6 +689,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send_json(200, {"id": c.inject(Fault.from_dict(self._read_body()))})
             if parts == ["faults"] and method == "DELETE":
                 c.clear_faults()
+                return self._send_json(200, {})
+            if len(parts) == 2 and parts[0] == "faults" and method == "DELETE":
+                c.clear_fault(int(parts[1]))
                 return self._send_json(200, {})
             if parts == ["faults"] and method == "GET":
                 with c.cond:
@@ -553,11 +728,17 @@ class Handler(BaseHTTPRequestHandler):
         if expected is not None and auth != "Bearer " + expected:
             return self._status(401, "Unauthorized", "Unauthorized")
         if c.take_fault(resource, verb, namespace, ("forbidden",)):
+            group = API_GROUP[resource]
             return self._status(403, "Forbidden",
-                                f'{resource}.batch is forbidden: User "system:serviceaccount:'
-                                f'monitoring:batchwatch" cannot {verb} resource "{resource}" in '
-                                f'API group "batch"' + (f' in the namespace "{namespace}"'
-                                                        if namespace else " at the cluster scope"))
+                                f'{resource}{"." + group if group else ""} is forbidden: User '
+                                f'"system:serviceaccount:monitoring:batchwatch" cannot {verb} '
+                                f'resource "{resource}" in API group "{group}"' +
+                                (f' in the namespace "{namespace}"'
+                                 if namespace else " at the cluster scope"))
+        try:
+            selector = Selector(query.get("labelSelector", ""), query.get("fieldSelector", ""))
+        except BadSelector as e:
+            return self._status(400, "BadRequest", str(e))
         f = c.take_fault(resource, verb, namespace, ("slow",))
         if f is not None:
             time.sleep(f.delay)
@@ -568,17 +749,17 @@ class Handler(BaseHTTPRequestHandler):
                       410: "Expired"}.get(f.code, "InternalError")
             return self._status(f.code, reason, f"injected fault {f.code}", headers)
         if watch:
-            return self._watch(resource, namespace, query)
-        return self._list(resource, namespace, query)
+            return self._watch(resource, namespace, query, selector)
+        return self._list(resource, namespace, query, selector)
 
-    def _list(self, resource, namespace, query):
+    def _list(self, resource, namespace, query, selector):
         c = self.cluster
         limit = int(query.get("limit") or 0)
         cont = query.get("continue", "")
         if cont and c.take_fault(resource, "list", namespace, ("expire_continue",)):
             return self._status(410, "Expired", "The provided continue parameter is too old")
         try:
-            page = c.list_page(resource, namespace, limit, cont)
+            page = c.list_page(resource, namespace, limit, cont, selector)
         except Gone as e:
             return self._status(410, "Expired", str(e))
         except ValueError as e:
@@ -596,7 +777,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._send_json(200, page)
 
-    def _watch(self, resource, namespace, query):
+    def _watch(self, resource, namespace, query, selector):
         c = self.cluster
         try:
             rv = int(query.get("resourceVersion") or 0)
@@ -610,9 +791,10 @@ class Handler(BaseHTTPRequestHandler):
             initial = []
             if rv == 0:  # "any": synthetic ADDED for the current state, then changes
                 rv = c.rv
-                initial = [(rv, "ADDED", o) for o in c.list(resource, namespace)]
+                initial = [(rv, "ADDED", o) for o in c.list(resource, namespace)
+                           if selector.matches(o)]
             try:
-                c.events_after(resource, namespace, rv)
+                c.events_after(resource, namespace, rv, selector)
                 gone = None
             except Gone as e:
                 gone = str(e)
@@ -663,10 +845,10 @@ class Handler(BaseHTTPRequestHandler):
                 return
             with c.cond:
                 try:
-                    pending = c.events_after(resource, namespace, rv)
+                    pending = c.events_after(resource, namespace, rv, selector)
                     if not pending:
                         c.cond.wait(min(0.2, max(0.0, deadline - now)))
-                        pending = c.events_after(resource, namespace, rv)
+                        pending = c.events_after(resource, namespace, rv, selector)
                 except Gone as e:
                     gone = str(e)
                 bookmark_rv = None
@@ -680,7 +862,7 @@ class Handler(BaseHTTPRequestHandler):
                 return
             if bookmark_rv is not None:
                 self._chunk(json.dumps({"type": "BOOKMARK", "object": {
-                    "kind": RESOURCES[resource], "apiVersion": "batch/v1",
+                    "kind": RESOURCES[resource], "apiVersion": API_VERSION[resource],
                     "metadata": {"resourceVersion": bookmark_rv}}}).encode() + b"\n")
                 next_bookmark = now + c.bookmark_interval
 

@@ -172,6 +172,8 @@ int Main(int argc, char** argv) {
   watch_options.namespaces = flags.namespaces;
   watch_options.exclude_namespaces = flags.exclude_namespaces;
   watch_options.job_group_label = flags.job_group_label;
+  watch_options.watch_pods = flags.watch_pods;
+  watch_options.watch_events = flags.watch_events;
   kube::ClusterWatcher watcher(connection, watch_options, &shard_filter);
 
   http::Handlers handlers;

@@ -64,6 +64,15 @@ const std::vector<FlagSpec>& Specs() {
        [](Flags* f) -> void* { return &f->namespaces; }},
       {"exclude-namespaces", "a,b", Kind::kList, "ignore Jobs and CronJobs in these namespaces.",
        [](Flags* f) -> void* { return &f->exclude_namespaces; }},
+      {"watch-pods", "", Kind::kBool,
+       "watch the pods of Jobs (label job-name) for why runs fail and wait (default true; "
+       "--watch-pods=false when RBAC does not grant list and watch on pods).",
+       [](Flags* f) -> void* { return &f->watch_pods; }},
+      {"watch-events", "", Kind::kBool,
+       "watch the Events about Jobs and CronJobs for creation failures and the controllers' "
+       "word (default true; --watch-events=false when RBAC does not grant list and watch on "
+       "events).",
+       [](Flags* f) -> void* { return &f->watch_events; }},
       {"controller-time-zone", "ZONE", Kind::kString,
        "IANA zone of kube-controller-manager, used for CronJobs without spec.timeZone or a TZ= "
        "prefix (default UTC).",

@@ -18,6 +18,8 @@ struct Flags {
   // What to watch.
   std::vector<std::string> namespaces;
   std::vector<std::string> exclude_namespaces;
+  bool watch_pods = true;
+  bool watch_events = true;
   std::string job_group_label = "app.kubernetes.io/name";
   std::string controller_time_zone = "UTC";
   std::string job_gauges = "unfinished";

@@ -9,12 +9,11 @@ using batch::Resource;
 using metrics::AppendHeader;
 using metrics::AppendSample;
 
-constexpr Resource kResources[] = {Resource::kJobs, Resource::kCronJobs};
-
 }  // namespace
 
 void AppendSelfMetrics(const kube::ClusterWatcher& watcher, const InstanceInfo& instance,
                        const StateSaveStats& state, std::string* out) {
+  const std::vector<Resource>& resources = watcher.Watched();
   // Rows and their order: metrics/self_metrics.h. Label values in the rows' label order.
   AppendHeader(out, metrics::kBuildInfo);
   AppendSample(out, metrics::kBuildInfo, {instance.revision, instance.version}, 1);
@@ -32,12 +31,18 @@ void AppendSelfMetrics(const kube::ClusterWatcher& watcher, const InstanceInfo& 
   }
 
   AppendHeader(out, metrics::kSynced);
-  for (Resource r : kResources) {
+  for (Resource r : resources) {
     AppendSample(out, metrics::kSynced, {batch::ResourceName(r)}, watcher.Stats(r).synced ? 1 : 0);
   }
 
+  AppendHeader(out, metrics::kWatchDegraded);
+  for (Resource r : resources) {
+    AppendSample(out, metrics::kWatchDegraded, {batch::ResourceName(r)},
+                 watcher.Stats(r).degraded ? 1 : 0);
+  }
+
   AppendHeader(out, metrics::kWatchEvents);
-  for (Resource r : kResources) {
+  for (Resource r : resources) {
     for (kube::WatchEventType t : kube::kWatchEventTypes) {
       AppendSample(out, metrics::kWatchEvents,
                    {batch::ResourceName(r), kube::WatchEventTypeName(t)},
@@ -46,7 +51,7 @@ void AppendSelfMetrics(const kube::ClusterWatcher& watcher, const InstanceInfo& 
   }
 
   AppendHeader(out, metrics::kWatchRestarts);
-  for (Resource r : kResources) {
+  for (Resource r : resources) {
     for (kube::RestartReason reason : kube::kRestartReasons) {
       AppendSample(out, metrics::kWatchRestarts,
                    {kube::RestartReasonName(reason), batch::ResourceName(r)},
@@ -55,7 +60,7 @@ void AppendSelfMetrics(const kube::ClusterWatcher& watcher, const InstanceInfo& 
   }
 
   AppendHeader(out, metrics::kApiRequests);
-  for (Resource r : kResources) {
+  for (Resource r : resources) {
     for (const auto& [verb_code, n] : watcher.Stats(r).Requests()) {
       AppendSample(out, metrics::kApiRequests,
                    {verb_code.second, batch::ResourceName(r), verb_code.first},
@@ -64,19 +69,19 @@ void AppendSelfMetrics(const kube::ClusterWatcher& watcher, const InstanceInfo& 
   }
 
   AppendHeader(out, metrics::kLastEvent);
-  for (Resource r : kResources) {
+  for (Resource r : resources) {
     AppendSample(out, metrics::kLastEvent, {batch::ResourceName(r)},
                  watcher.Stats(r).last_event_seconds.load());
   }
 
   AppendHeader(out, metrics::kTrackedObjects);
-  for (Resource r : kResources) {
+  for (Resource r : resources) {
     AppendSample(out, metrics::kTrackedObjects, {batch::ResourceName(r)},
                  static_cast<double>(watcher.Stats(r).tracked_objects.load()));
   }
 
   AppendHeader(out, metrics::kDecodeErrors);
-  for (Resource r : kResources) {
+  for (Resource r : resources) {
     AppendSample(out, metrics::kDecodeErrors, {batch::ResourceName(r)},
                  static_cast<double>(watcher.Stats(r).decode_errors.load()));
   }

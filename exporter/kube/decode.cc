@@ -358,28 +358,6 @@ void StatusBody(Fields& f, ApiStatus* s) {
 
 // ---- parsing --------------------------------------------------------------------------------
 
-// Watch lines reuse one parser per thread; a large text (a list page) gets its own, so the
-// parser's buffers (several bytes per input byte) do not stay allocated after it.
-simdjson::ondemand::parser& LineParser() {
-  thread_local simdjson::ondemand::parser parser;
-  return parser;
-}
-
-// Reads `text` as one JSON object with `level`; false when it is not one (syntax).
-template <typename Level>
-bool ParseObject(std::string_view text, Problems* problems, Level&& level) {
-  json::PaddedText padded(text);
-  simdjson::ondemand::parser own_parser;
-  simdjson::ondemand::parser& parser = padded.large() ? own_parser : LineParser();
-  json::Document doc;
-  doc.end = padded.data() + padded.size();
-  simdjson::ondemand::document root;
-  if (doc.Fail(parser.iterate(padded.data(), padded.size(), padded.capacity()).get(root))) {
-    return false;
-  }
-  return Fields::ReadRoot(&doc, root, problems, level);
-}
-
 bool DecodeObject(const nlohmann::json& obj, Resource resource, const DecodeOptions& opts, Job* job,
                   CronJob* cronjob, std::string* error) {
   if (!obj.is_object()) {
@@ -389,7 +367,7 @@ bool DecodeObject(const nlohmann::json& obj, Resource resource, const DecodeOpti
   // Not on a hot path (the API paths decode text): serialise and run the one decoder.
   const std::string text = obj.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   AnyObject o(resource, opts);
-  if (!ParseObject(text, &o.problems, [&o](Fields& f) { o.Read(f); })) {
+  if (!json::ParseObject(text, &o.problems, [&o](Fields& f) { o.Read(f); })) {
     *error = "object is not a JSON object";
     return false;
   }
@@ -423,11 +401,23 @@ const char* WatchEventTypeName(WatchEventType t) {
   return "ERROR";
 }
 
+bool ParseWatchEventType(std::string_view type, WatchEventType* out) {
+  for (WatchEventType t :
+       {WatchEventType::kAdded, WatchEventType::kModified, WatchEventType::kDeleted,
+        WatchEventType::kBookmark, WatchEventType::kError}) {
+    if (type == WatchEventTypeName(t)) {
+      *out = t;
+      return true;
+    }
+  }
+  return false;
+}
+
 bool DecodeWatchEvent(std::string_view line, Resource resource, const DecodeOptions& opts,
                       WatchEvent* out, std::string* error) {
   WatchDoc d(resource, opts);
   Problems envelope;
-  if (!ParseObject(line, &envelope, [&d](Fields& f) { WatchEnvelope(f, &d); })) {
+  if (!json::ParseObject(line, &envelope, [&d](Fields& f) { WatchEnvelope(f, &d); })) {
     *error = "watch line is not a JSON object";
     return false;
   }
@@ -439,19 +429,8 @@ bool DecodeWatchEvent(std::string_view line, Resource resource, const DecodeOpti
     *error = "watch event has no object";
     return false;
   }
-  const std::string& type = d.type;
-  if (type == "ADDED") {
-    out->type = WatchEventType::kAdded;
-  } else if (type == "MODIFIED") {
-    out->type = WatchEventType::kModified;
-  } else if (type == "DELETED") {
-    out->type = WatchEventType::kDeleted;
-  } else if (type == "BOOKMARK") {
-    out->type = WatchEventType::kBookmark;
-  } else if (type == "ERROR") {
-    out->type = WatchEventType::kError;
-  } else {
-    *error = "unknown watch event type \"" + type.substr(0, 32) + "\"";
+  if (!ParseWatchEventType(d.type, &out->type)) {
+    *error = "unknown watch event type \"" + d.type.substr(0, 32) + "\"";
     return false;
   }
   out->resource_version.clear();
@@ -493,7 +472,7 @@ bool DecodeListPage(std::string_view body, Resource resource, const DecodeOption
                     ListPage* out, std::string* error) {
   ListDoc d(resource, opts, out);
   Problems problems;
-  if (!ParseObject(body, &problems, [&d](Fields& f) { ListEnvelope(f, &d); })) {
+  if (!json::ParseObject(body, &problems, [&d](Fields& f) { ListEnvelope(f, &d); })) {
     *error = "list response is not a JSON object";
     return false;
   }
@@ -507,7 +486,8 @@ bool DecodeListPage(std::string_view body, Resource resource, const DecodeOption
 ApiStatus DecodeStatus(std::string_view body) {
   ApiStatus s;
   Problems ignored;
-  if (!ParseObject(body, &ignored, [&s](Fields& f) { StatusBody(f, &s); })) return ApiStatus();
+  if (!json::ParseObject(body, &ignored, [&s](Fields& f) { StatusBody(f, &s); }))
+    return ApiStatus();
   return s;
 }
 

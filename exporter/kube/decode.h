@@ -21,6 +21,8 @@ bool DecodeCronJob(const nlohmann::json& obj, CronJob* out, std::string* error);
 
 enum class WatchEventType { kAdded, kModified, kDeleted, kBookmark, kError };
 const char* WatchEventTypeName(WatchEventType t);  // "ADDED", ...
+// The inverse of WatchEventTypeName; false for any other text.
+bool ParseWatchEventType(std::string_view type, WatchEventType* out);
 
 struct WatchEvent {
   WatchEventType type = WatchEventType::kAdded;

@@ -406,4 +406,9 @@ PaddedText::PaddedText(std::string_view text) {
   size_ = text.size();
 }
 
+simdjson::ondemand::parser& LineParser() {
+  thread_local simdjson::ondemand::parser parser;
+  return parser;
+}
+
 }  // namespace batchwatch::kube::json

@@ -338,4 +338,23 @@ class PaddedText {
   size_t size_;
 };
 
+// The parser for texts up to 1 MiB (watch lines), one per thread; a large text (a list page)
+// gets its own, so the parser's buffers (several bytes per input byte) do not stay allocated.
+simdjson::ondemand::parser& LineParser();
+
+// Reads `text` as one JSON object with `level`; false when it is not one (syntax).
+template <typename Level>
+bool ParseObject(std::string_view text, Problems* problems, Level&& level) {
+  PaddedText padded(text);
+  simdjson::ondemand::parser own_parser;
+  simdjson::ondemand::parser& parser = padded.large() ? own_parser : LineParser();
+  Document doc;
+  doc.end = padded.data() + padded.size();
+  simdjson::ondemand::document root;
+  if (doc.Fail(parser.iterate(padded.data(), padded.size(), padded.capacity()).get(root))) {
+    return false;
+  }
+  return Fields::ReadRoot(&doc, root, problems, level);
+}
+
 }  // namespace batchwatch::kube::json

@@ -26,23 +26,53 @@ using Entry = ObjectStore::Entry;
 // The identity field a vanished object's delete carries (batch::VanishedObject).
 std::string_view ExtraOf(const Job& j) { return j.owner_cronjob_uid; }
 std::string_view ExtraOf(const CronJob& c) { return c.name; }
-Entry EntryOf(const Job& j) { return Entry(j.namespace_, j.resource_version, ExtraOf(j)); }
-Entry EntryOf(const CronJob& c) { return Entry(c.namespace_, c.resource_version, ExtraOf(c)); }
+std::string_view ExtraOf(const Pod& p) { return p.owner_job_uid; }
 
 VanishedObject Vanished(Resource r, const std::string& uid, const Entry& e) {
   VanishedObject v;
   v.uid = uid;
   v.namespace_ = e.namespace_();
-  if (r == Resource::kJobs) {
-    v.owner_cronjob_uid = e.extra();
-  } else {
-    v.name = e.extra();
+  switch (r) {
+    case Resource::kJobs:
+      v.owner_cronjob_uid = e.extra();
+      break;
+    case Resource::kCronJobs:
+      v.name = e.extra();
+      break;
+    case Resource::kPods:
+      v.owner_job_uid = e.extra();
+      break;
+    case Resource::kEvents:  // extra() is the watch selector, not the Event's
+      break;
   }
   return v;
 }
 
 constexpr Resource ResourceOf(const Job*) { return Resource::kJobs; }
 constexpr Resource ResourceOf(const CronJob*) { return Resource::kCronJobs; }
+constexpr Resource ResourceOf(const Pod*) { return Resource::kPods; }
+constexpr Resource ResourceOf(const Event*) { return Resource::kEvents; }
+
+void SendUpsert(EventSink* sink, const Job& j) { sink->OnJobUpsert(j); }
+void SendUpsert(EventSink* sink, const CronJob& c) { sink->OnCronJobUpsert(c); }
+void SendUpsert(EventSink* sink, const Pod& p) { sink->OnPodUpsert(p); }
+void SendUpsert(EventSink* sink, const Event& e) { sink->OnEventUpsert(e); }
+void SendDelete(EventSink* sink, const Job& j) { sink->OnJobDelete(j); }
+void SendDelete(EventSink* sink, const CronJob& c) { sink->OnCronJobDelete(c); }
+void SendDelete(EventSink* sink, const Pod& p) { sink->OnPodDelete(p); }
+void SendDelete(EventSink* sink, const Event& e) { sink->OnEventDelete(e); }
+void SendVanished(EventSink* sink, Resource r, const VanishedObject& v) {
+  switch (r) {
+    case Resource::kJobs:
+      return sink->OnJobVanished(v);
+    case Resource::kCronJobs:
+      return sink->OnCronJobVanished(v);
+    case Resource::kPods:
+      return sink->OnPodVanished(v);
+    case Resource::kEvents:
+      return sink->OnEventVanished(v);
+  }
+}
 
 }  // namespace
 
@@ -53,26 +83,43 @@ void ObjectStore::ReportSize(Resource r, const Table& t) {
   if (on_size_) on_size_(r, t.size());
 }
 
-template <typename T>
-void ObjectStore::UpsertLocked(Table* table, T obj) {
-  auto it = table->find(obj.uid);
-  if (it == table->end()) {
-    table->emplace(obj.uid, EntryOf(obj));
-  } else if (it->second.resource_version() == obj.resource_version) {
-    return;
-  } else {
-    it->second = EntryOf(obj);  // the owner reference may have changed (orphaned Job)
+const ObjectStore::Table& ObjectStore::TableOf(Resource r) const {
+  switch (r) {
+    case Resource::kJobs:
+      return jobs_;
+    case Resource::kCronJobs:
+      return cronjobs_;
+    case Resource::kPods:
+      return pods_;
+    case Resource::kEvents:
+      return events_;
   }
-  if (!sink_) return;
-  if constexpr (std::is_same_v<T, Job>) {
-    sink_->OnJobUpsert(obj);
-  } else {
-    sink_->OnCronJobUpsert(obj);
-  }
+  return jobs_;
 }
 
 template <typename T>
-void ObjectStore::ReplaceLocked(Table* table, const std::string& scope, std::vector<T> objs) {
+void ObjectStore::UpsertLocked(Table* table, T obj, std::string_view event_selector) {
+  std::string_view extra;
+  if constexpr (std::is_same_v<T, Event>) {
+    extra = event_selector;
+  } else {
+    extra = ExtraOf(obj);
+  }
+  auto it = table->find(obj.uid);
+  if (it == table->end()) {
+    table->emplace(obj.uid, Entry(obj.namespace_, obj.resource_version, extra));
+  } else if (it->second.resource_version() == obj.resource_version) {
+    return;
+  } else {
+    // The owner reference may have changed (orphaned Job, adopted Pod).
+    it->second = Entry(obj.namespace_, obj.resource_version, extra);
+  }
+  if (sink_) SendUpsert(sink_, obj);
+}
+
+template <typename T>
+void ObjectStore::ReplaceLocked(Table* table, const std::string& scope, std::string_view selector,
+                                std::vector<T> objs) {
   constexpr Resource r = ResourceOf(static_cast<const T*>(nullptr));
   std::unordered_set<std::string_view> listed;
   listed.reserve(objs.size());
@@ -80,63 +127,92 @@ void ObjectStore::ReplaceLocked(Table* table, const std::string& scope, std::vec
   // Deletions first, so a name reused by a new UID reads as delete-then-create.
   std::vector<VanishedObject> vanished;
   for (const auto& [uid, entry] : *table) {
-    if ((scope.empty() || entry.namespace_() == scope) && !listed.count(uid)) {
+    if ((scope.empty() || entry.namespace_() == scope) &&
+        (selector.empty() || entry.extra() == selector) && !listed.count(uid)) {
       vanished.push_back(Vanished(r, uid, entry));
     }
   }
   for (const auto& v : vanished) {
     table->erase(v.uid);
-    if (!sink_) continue;
-    if constexpr (r == Resource::kJobs) {
-      sink_->OnJobVanished(v);
-    } else {
-      sink_->OnCronJobVanished(v);
-    }
+    if (sink_) SendVanished(sink_, r, v);
   }
   listed.clear();  // views into objs, which are moved from below
-  for (auto& o : objs) UpsertLocked(table, std::move(o));
+  for (auto& o : objs) UpsertLocked(table, std::move(o), selector);
+}
+
+template <typename T>
+void ObjectStore::DeleteLocked(Table* table, const T& last) {
+  if (table->erase(last.uid) > 0 && sink_) SendDelete(sink_, last);
+  ReportSize(ResourceOf(static_cast<const T*>(nullptr)), *table);
 }
 
 void ObjectStore::Upsert(Job j) {
   std::lock_guard<std::mutex> lock(mu_);
-  UpsertLocked(&jobs_, std::move(j));
+  UpsertLocked(&jobs_, std::move(j), "");
   ReportSize(Resource::kJobs, jobs_);
 }
 void ObjectStore::Upsert(CronJob c) {
   std::lock_guard<std::mutex> lock(mu_);
-  UpsertLocked(&cronjobs_, std::move(c));
+  UpsertLocked(&cronjobs_, std::move(c), "");
   ReportSize(Resource::kCronJobs, cronjobs_);
+}
+void ObjectStore::Upsert(Pod p) {
+  std::lock_guard<std::mutex> lock(mu_);
+  UpsertLocked(&pods_, std::move(p), "");
+  ReportSize(Resource::kPods, pods_);
+}
+void ObjectStore::Upsert(Event e, std::string_view selector) {
+  std::lock_guard<std::mutex> lock(mu_);
+  UpsertLocked(&events_, std::move(e), selector);
+  ReportSize(Resource::kEvents, events_);
 }
 void ObjectStore::Delete(const Job& last) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (jobs_.erase(last.uid) > 0 && sink_) sink_->OnJobDelete(last);
-  ReportSize(Resource::kJobs, jobs_);
+  DeleteLocked(&jobs_, last);
 }
 void ObjectStore::Delete(const CronJob& last) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (cronjobs_.erase(last.uid) > 0 && sink_) sink_->OnCronJobDelete(last);
-  ReportSize(Resource::kCronJobs, cronjobs_);
+  DeleteLocked(&cronjobs_, last);
+}
+void ObjectStore::Delete(const Pod& last) {
+  std::lock_guard<std::mutex> lock(mu_);
+  DeleteLocked(&pods_, last);
+}
+void ObjectStore::Delete(const Event& last) {
+  std::lock_guard<std::mutex> lock(mu_);
+  DeleteLocked(&events_, last);
 }
 void ObjectStore::Replace(const std::string& scope, std::vector<Job> jobs) {
   std::lock_guard<std::mutex> lock(mu_);
-  ReplaceLocked(&jobs_, scope, std::move(jobs));
+  ReplaceLocked(&jobs_, scope, "", std::move(jobs));
   ReportSize(Resource::kJobs, jobs_);
 }
 void ObjectStore::Replace(const std::string& scope, std::vector<CronJob> cronjobs) {
   std::lock_guard<std::mutex> lock(mu_);
-  ReplaceLocked(&cronjobs_, scope, std::move(cronjobs));
+  ReplaceLocked(&cronjobs_, scope, "", std::move(cronjobs));
   ReportSize(Resource::kCronJobs, cronjobs_);
+}
+void ObjectStore::Replace(const std::string& scope, std::vector<Pod> pods) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ReplaceLocked(&pods_, scope, "", std::move(pods));
+  ReportSize(Resource::kPods, pods_);
+}
+void ObjectStore::Replace(const std::string& scope, std::string_view selector,
+                          std::vector<Event> events) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ReplaceLocked(&events_, scope, selector, std::move(events));
+  ReportSize(Resource::kEvents, events_);
 }
 
 size_t ObjectStore::Size(Resource r) const {
   std::lock_guard<std::mutex> lock(mu_);
-  return r == Resource::kJobs ? jobs_.size() : cronjobs_.size();
+  return TableOf(r).size();
 }
 
 bool ObjectStore::Find(Resource r, const std::string& uid, VanishedObject* kept,
                        std::string* resource_version) const {
   std::lock_guard<std::mutex> lock(mu_);
-  const Table& t = r == Resource::kJobs ? jobs_ : cronjobs_;
+  const Table& t = TableOf(r);
   auto it = t.find(uid);
   if (it == t.end()) return false;
   *kept = Vanished(r, uid, it->second);

@@ -1,9 +1,15 @@
-// The cluster view: which Jobs and CronJobs exist, keyed by UID. Every change goes to the
-// EventSink, in order; a relist turns objects that vanished meanwhile into OnJobVanished /
-// OnCronJobVanished. The sink keeps the objects' content; the store keeps per UID only what it
-// needs itself: the resourceVersion (an unchanged one is no event), the namespace (a relist of
-// one namespace must not delete another's objects) and what a vanished object's delete must
-// carry (batch::VanishedObject). At 100k Jobs that is about 60 bytes of text per Job.
+// The cluster view: which Jobs, CronJobs, Pods and Events exist, keyed by UID. Every change goes
+// to the EventSink, in order; a relist turns objects that vanished meanwhile into OnJobVanished,
+// OnCronJobVanished, OnPodVanished, OnEventVanished. The sink keeps the objects' content; the store
+// keeps per UID only what it needs itself: the resourceVersion (an unchanged one is no event), the
+// namespace (a relist of one namespace must not delete another's objects) and what a vanished
+// object's delete must carry (batch::VanishedObject). At 100k Jobs that is about 60 bytes of text
+// per Job; a Pod keeps the same (its owner Job's UID), an Event its namespace, resourceVersion and
+// watch selector.
+//
+// Events come from two watches with different field selectors (involvedObject.kind=Job and
+// =CronJob) over the same resource: each Event entry records its selector, and a relist of one
+// selector replaces only that selector's Events.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +41,14 @@ class ObjectStore {
   // deletes stored objects of that scope that are not listed.
   void Replace(const std::string& scope_namespace, std::vector<Job> jobs);
   void Replace(const std::string& scope_namespace, std::vector<CronJob> cronjobs);
+  void Upsert(Pod p);
+  void Delete(const Pod& last);
+  void Replace(const std::string& scope_namespace, std::vector<Pod> pods);
+  // `selector` names the watch the Events came from (its field selector).
+  void Upsert(Event e, std::string_view selector);
+  void Delete(const Event& last);
+  void Replace(const std::string& scope_namespace, std::string_view selector,
+               std::vector<Event> events);
 
   size_t Size(Resource r) const;
   // What is kept of one object: false when the UID is unknown.
@@ -42,7 +56,7 @@ class ObjectStore {
             std::string* resource_version) const;
 
   // Per UID: namespace, resourceVersion and one identity field (a Job's owner CronJob UID, a
-  // CronJob's name), in one allocation.
+  // CronJob's name, a Pod's owner Job UID, an Event's selector), in one allocation.
   class Entry {
    public:
     Entry(std::string_view ns, std::string_view resource_version, std::string_view extra);
@@ -61,17 +75,25 @@ class ObjectStore {
 
  private:
   using Table = std::unordered_map<std::string, Entry>;
+  // The entry's extra() is the object's identity field, for Events `event_selector`.
   template <typename T>
-  void UpsertLocked(Table* table, T obj);
+  void UpsertLocked(Table* table, T obj, std::string_view event_selector);
+  // selector "" = every entry of the namespace scope; else only entries with that extra().
   template <typename T>
-  void ReplaceLocked(Table* table, const std::string& scope, std::vector<T> objs);
+  void ReplaceLocked(Table* table, const std::string& scope, std::string_view selector,
+                     std::vector<T> objs);
+  template <typename T>
+  void DeleteLocked(Table* table, const T& last);
   void ReportSize(Resource r, const Table& t);
+  const Table& TableOf(Resource r) const;
 
   EventSink* const sink_;
   const std::function<void(Resource, size_t)> on_size_;
   mutable std::mutex mu_;
   Table jobs_;
   Table cronjobs_;
+  Table pods_;
+  Table events_;
 };
 
 }  // namespace batchwatch::kube

@@ -69,7 +69,8 @@ void RealLoopEnv::Stop() {
 WatchLoop::WatchLoop(
     WatchTarget target, WatchLoopOptions options, Transport* transport, LoopEnv* env,
     WatchStats* stats, std::function<void()> on_listed,
-    std::function<std::string(const HttpResponse&, const std::string&)> describe_failure)
+    std::function<std::string(const HttpResponse&, const std::string&)> describe_failure,
+    std::function<void(bool, const std::string&, const std::string&)> on_forbidden)
     : target_(std::move(target)),
       options_(options),
       transport_(transport),
@@ -77,6 +78,7 @@ WatchLoop::WatchLoop(
       stats_(stats),
       on_listed_(std::move(on_listed)),
       describe_failure_(std::move(describe_failure)),
+      on_forbidden_(std::move(on_forbidden)),
       handler_(target_.kind->make_handler(target_.namespace_)) {}
 
 // Exponential backoff with jitter in [1, 1.5), capped; a failure after a long healthy period
@@ -110,6 +112,14 @@ std::string WatchLoop::Describe(const HttpResponse& failed, const std::string& v
   if (describe_failure_) return describe_failure_(failed, verb);
   if (failed.status == 0) return failed.error;
   return verb + " " + target_.kind->name + " answered HTTP " + std::to_string(failed.status);
+}
+
+bool WatchLoop::WaitForbidden(const HttpResponse& failed, const std::string& verb) {
+  if (!forbidden_) {
+    forbidden_ = true;
+    on_forbidden_(true, verb, Describe(failed, verb));
+  }
+  return env_->SleepFor(options_.forbidden_retry_seconds);
 }
 
 bool WatchLoop::List(HttpResponse* failed) {
@@ -175,6 +185,7 @@ WatchLoop::WatchEnd WatchLoop::Watch(HttpResponse* failed) {
       return false;  // reopen the stream from the last good resourceVersion
     }
     got_event = true;
+    if (!meta.skipped.empty()) DecodeError("watch event", meta.skipped);
     stats_->CountEvent(meta.type);
     stats_->last_event_seconds = env_->WallSeconds();
     if (meta.type == WatchEventType::kError) {
@@ -230,6 +241,10 @@ void WatchLoop::Run() {
       HttpResponse failed;
       if (!List(&failed)) {
         if (env_->Stopped()) break;
+        if (failed.status == 403 && on_forbidden_) {
+          if (WaitForbidden(failed, "list")) break;
+          continue;
+        }
         double delay = FailureDelay(failed);
         BW_LOG_WARN("list failed, retrying", {{"resource", res},
                                               {"scope", target_.ScopeName()},
@@ -239,6 +254,10 @@ void WatchLoop::Run() {
         continue;
       }
       need_list = false;
+      if (forbidden_) {
+        forbidden_ = false;
+        on_forbidden_(false, "", "");
+      }
       if (on_listed_) on_listed_();
     }
     HttpResponse failed;
@@ -251,6 +270,12 @@ void WatchLoop::Run() {
       BW_LOG_INFO("watch expired (410 Gone), listing again",
                   {{"resource", res}, {"scope", target_.ScopeName()}});
       need_list = true;
+      continue;
+    }
+    if (end == WatchEnd::kError && failed.status == 403 && on_forbidden_) {
+      // Access was revoked: the view is stale from now on, and only a list shows it back.
+      need_list = true;
+      if (WaitForbidden(failed, "watch")) break;
       continue;
     }
     if (end == WatchEnd::kError) {

@@ -57,6 +57,9 @@ struct WatchLineMeta {
   std::string resource_version;  // of the object or bookmark ("" for ERROR)
   int error_code = 0;            // ERROR: the Status code (410 = Gone)
   std::string error_message;
+  // Why a decodable object cannot be used ("" = it was applied): counted as a decode error
+  // and logged, but the stream goes on (reopening it would only bring the object back).
+  std::string skipped;
 };
 
 // Decodes one kind's pages and lines and applies them to its store. One per WatchLoop.
@@ -135,6 +138,9 @@ struct WatchLoopOptions {
   int watch_timeout_max_seconds = 600;
   int page_size = 500;
   int max_list_restarts = 3;  // expired continue tokens in a row before it counts as a failure
+  // With an on_forbidden callback: the wait after a 403 (RBAC may be granted later; asking
+  // often only fills the API server's audit log).
+  double forbidden_retry_seconds = 300;
 };
 
 class WatchLoop {
@@ -142,10 +148,17 @@ class WatchLoop {
   // on_listed runs after every complete list (the first one marks the target synced).
   // describe_failure phrases a failed response for the log (verb "list" or "watch"); when
   // unset, "HTTP <status>" or the transport error.
-  WatchLoop(WatchTarget target, WatchLoopOptions options, Transport* transport, LoopEnv* env,
-            WatchStats* stats, std::function<void()> on_listed = nullptr,
-            std::function<std::string(const HttpResponse&, const std::string& verb)>
-                describe_failure = nullptr);
+  // on_forbidden, when set, makes a 403 on list or watch a state rather than a failure: it is
+  // called with true, the verb and the failure's description at the first 403 (the loop itself does
+  // not log it again), the loop retries the list every forbidden_retry_seconds, and it is called
+  // with false when a list succeeds again. Unset: a 403 is retried with backoff like a 5xx.
+  WatchLoop(
+      WatchTarget target, WatchLoopOptions options, Transport* transport, LoopEnv* env,
+      WatchStats* stats, std::function<void()> on_listed = nullptr,
+      std::function<std::string(const HttpResponse&, const std::string& verb)> describe_failure =
+          nullptr,
+      std::function<void(bool forbidden, const std::string& verb, const std::string& description)>
+          on_forbidden = nullptr);
 
   // Runs until env->Stopped().
   void Run();
@@ -160,6 +173,8 @@ class WatchLoop {
   double FailureDelay(const HttpResponse& failed);
   void DecodeError(const std::string& what, const std::string& error);
   std::string Describe(const HttpResponse& failed, const std::string& verb) const;
+  // A 403 with on_forbidden set: reports it (once) and sleeps; true when stopped.
+  bool WaitForbidden(const HttpResponse& failed, const std::string& verb);
 
   const WatchTarget target_;
   const WatchLoopOptions options_;
@@ -168,6 +183,8 @@ class WatchLoop {
   WatchStats* const stats_;
   const std::function<void()> on_listed_;
   const std::function<std::string(const HttpResponse&, const std::string&)> describe_failure_;
+  const std::function<void(bool, const std::string&, const std::string&)> on_forbidden_;
+  bool forbidden_ = false;
   std::unique_ptr<KindHandler> handler_;
   std::string resource_version_;
   double backoff_current_ = 0;

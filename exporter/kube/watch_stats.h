@@ -28,6 +28,7 @@ inline const char* RestartReasonName(RestartReason r) {
 class WatchStats {
  public:
   std::atomic<bool> synced{false};            // every scope's initial list completed
+  std::atomic<bool> degraded{false};          // some list or watch is refused (403)
   std::atomic<uint64_t> events[5] = {};       // by WatchEventType
   std::atomic<uint64_t> restarts[3] = {};     // by RestartReason
   std::atomic<uint64_t> decode_errors{0};     // lines, pages or list items skipped

@@ -27,6 +27,11 @@ inline constexpr MetricInfo kStateLastSave = {
 inline constexpr MetricInfo kSynced = {"batchwatch_synced", Type::kGauge,
                                        "1 once the initial list of the resource is complete",
                                        "resource"};
+inline constexpr MetricInfo kWatchDegraded = {
+    "batchwatch_watch_degraded", Type::kGauge,
+    "1 while the watch of an optional resource (pods, events) is refused for lack of RBAC "
+    "permission (403) and its objects are not seen; 0 otherwise",
+    "resource"};
 inline constexpr MetricInfo kWatchEvents = {"batchwatch_watch_events_total", Type::kCounter,
                                             "Watch events handled", "resource,type"};
 inline constexpr MetricInfo kWatchRestarts = {"batchwatch_watch_restarts_total", Type::kCounter,
@@ -46,8 +51,8 @@ inline constexpr MetricInfo kDecodeErrors = {"batchwatch_decode_errors_total", T
 
 // In the order /metrics shows them.
 inline constexpr const MetricInfo* kSelfMetrics[] = {
-    &kBuildInfo,     &kShardOrdinal, &kTotalShards,    &kStateSaveErrors,
-    &kStateLastSave, &kSynced,       &kWatchEvents,    &kWatchRestarts,
-    &kApiRequests,   &kLastEvent,    &kTrackedObjects, &kDecodeErrors};
+    &kBuildInfo, &kShardOrdinal,   &kTotalShards, &kStateSaveErrors, &kStateLastSave,
+    &kSynced,    &kWatchDegraded,  &kWatchEvents, &kWatchRestarts,   &kApiRequests,
+    &kLastEvent, &kTrackedObjects, &kDecodeErrors};
 
 }  // namespace batchwatch::metrics

@@ -169,22 +169,25 @@ const RULES = {
     if (subject.namespace !== NAMESPACE)
       throw new Error(`the binding's subject is in namespace ${subject.namespace}, not ${NAMESPACE}`);
   },
-  "the ClusterRole only reads Jobs and CronJobs": (objects) => {
+  "the ClusterRole only reads Jobs, CronJobs, Pods and Events": (objects) => {
     const rules = one(objects, "ClusterRole").rules ?? [];
+    // What batchwatch lists and watches, by API group ("" = core).
+    const readable = { batch: ["jobs", "cronjobs"], "": ["pods", "events"] };
     const granted = new Set();
     for (const r of rules) {
       if (r.nonResourceURLs || r.resourceNames) throw new Error("unexpected nonResourceURLs/resourceNames");
-      for (const g of r.apiGroups ?? [])
-        if (g !== "batch") throw new Error(`the ClusterRole grants API group "${g}"`);
-      for (const res of r.resources ?? []) {
-        if (!["jobs", "cronjobs"].includes(res)) throw new Error(`the ClusterRole grants ${res}`);
-        for (const v of r.verbs ?? []) {
-          if (!["get", "list", "watch"].includes(v)) throw new Error(`the ClusterRole grants verb ${v}`);
-          granted.add(`${res}/${v}`);
+      for (const g of r.apiGroups ?? []) {
+        if (!(g in readable)) throw new Error(`the ClusterRole grants API group "${g}"`);
+        for (const res of r.resources ?? []) {
+          if (!readable[g].includes(res)) throw new Error(`the ClusterRole grants ${res} in group "${g}"`);
+          for (const v of r.verbs ?? []) {
+            if (!["list", "watch"].includes(v)) throw new Error(`the ClusterRole grants verb ${v}`);
+            granted.add(`${g}/${res}/${v}`);
+          }
         }
       }
     }
-    for (const need of ["jobs/list", "jobs/watch", "cronjobs/list", "cronjobs/watch"])
+    for (const need of ["batch/jobs/list", "batch/jobs/watch", "batch/cronjobs/list", "batch/cronjobs/watch"])
       if (!granted.has(need)) throw new Error(`the ClusterRole lacks ${need}`);
   },
   "the pod is locked down (restricted Pod Security Standard)": (objects) => {
@@ -294,11 +297,15 @@ const MUTATIONS = [
     (o) => { one(o, "ClusterRoleBinding").subjects[0].name = "default"; }],
   ["the pod runs under the ServiceAccount the ClusterRoleBinding grants", "a pod on the default ServiceAccount",
     (o) => { delete one(o, "Deployment").spec.template.spec.serviceAccountName; }],
-  ["the ClusterRole only reads Jobs and CronJobs", "a delete verb",
+  ["the ClusterRole only reads Jobs, CronJobs, Pods and Events", "a delete verb",
     (o) => { one(o, "ClusterRole").rules[0].verbs.push("delete"); }],
-  ["the ClusterRole only reads Jobs and CronJobs", "access to pods",
-    (o) => { one(o, "ClusterRole").rules.push({ apiGroups: [""], resources: ["pods"], verbs: ["list"] }); }],
-  ["the ClusterRole only reads Jobs and CronJobs", "no watch on cronjobs",
+  ["the ClusterRole only reads Jobs, CronJobs, Pods and Events", "access to secrets",
+    (o) => { one(o, "ClusterRole").rules.push({ apiGroups: [""], resources: ["secrets"], verbs: ["list"] }); }],
+  ["the ClusterRole only reads Jobs, CronJobs, Pods and Events", "pods/log (a subresource)",
+    (o) => { one(o, "ClusterRole").rules[1].resources.push("pods/log"); }],
+  ["the ClusterRole only reads Jobs, CronJobs, Pods and Events", "a get verb on events",
+    (o) => { one(o, "ClusterRole").rules[2].verbs.push("get"); }],
+  ["the ClusterRole only reads Jobs, CronJobs, Pods and Events", "no watch on cronjobs",
     (o) => { one(o, "ClusterRole").rules[0].resources = ["jobs"]; }],
   ["the pod is locked down (restricted Pod Security Standard)", "a writable root filesystem",
     (o) => { containerOf(o).securityContext.readOnlyRootFilesystem = false; }],

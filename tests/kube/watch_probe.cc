@@ -1,7 +1,8 @@
 // watch_probe: runs ClusterWatcher against an API server with a sink that mirrors the store and
 // checks the EventSink contract (no duplicate or no-op upserts, no delete of unknown objects, a
 // vanished object carries the identity it was stored with). Commands on stdin, one per line:
-//   dump  -> one JSON line: {"unsynced", "jobs", "cronjobs", "violations", "counts", "metrics"}
+//   dump  -> one JSON line: {"unsynced", "jobs", "cronjobs", "pods", "events", "degraded",
+//            "violations", "counts", "metrics"}
 //   quit  -> Stop() and exit (also on EOF)
 // With --check-access it only runs CheckAccess and prints "ok" or the error (exit 0 / 1).
 #include <chrono>
@@ -74,15 +75,80 @@ class MirrorSink : public bk::EventSink {
     }
     ++counts_["cronjob_deletes"];
   }
+  void OnPodUpsert(const bk::Pod& now) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Check(now, pods_, "pod");
+    pods_[now.uid] = {{"namespace", now.namespace_},
+                      {"name", now.name},
+                      {"resourceVersion", now.resource_version},
+                      {"ownerUid", now.owner_job_uid},
+                      {"containers", now.containers.size()}};
+    ++counts_["pod_upserts"];
+  }
+  void OnPodDelete(const bk::Pod& last) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!pods_.erase(last.uid)) violations_.push_back("delete of unknown pod " + last.name);
+    ++counts_["pod_deletes"];
+  }
+  void OnPodVanished(const bk::VanishedObject& gone) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = pods_.find(gone.uid);
+    if (it == pods_.end()) {
+      violations_.push_back("vanish of unknown pod " + gone.uid);
+    } else {
+      if (it->second["namespace"] != gone.namespace_ ||
+          it->second["ownerUid"] != gone.owner_job_uid) {
+        violations_.push_back("vanished pod " + gone.uid + " with wrong identity");
+      }
+      pods_.erase(it);
+    }
+    ++counts_["pod_deletes"];
+  }
+  void OnEventUpsert(const bk::Event& now) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    Check(now, events_, "event");
+    events_[now.uid] = {{"namespace", now.namespace_},
+                        {"name", now.name},
+                        {"resourceVersion", now.resource_version},
+                        {"involvedKind", now.involved_kind},
+                        {"count", now.count}};
+    ++counts_["event_upserts"];
+  }
+  void OnEventDelete(const bk::Event& last) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!events_.erase(last.uid)) violations_.push_back("delete of unknown event " + last.name);
+    ++counts_["event_deletes"];
+  }
+  void OnEventVanished(const bk::VanishedObject& gone) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = events_.find(gone.uid);
+    if (it == events_.end()) {
+      violations_.push_back("vanish of unknown event " + gone.uid);
+    } else {
+      if (it->second["namespace"] != gone.namespace_) {
+        violations_.push_back("vanished event " + gone.uid + " with wrong identity");
+      }
+      events_.erase(it);
+    }
+    ++counts_["event_deletes"];
+  }
   void OnSynced(bk::Resource r) override {
     std::lock_guard<std::mutex> lock(mu_);
     ++counts_[std::string("synced_") + bk::ResourceName(r)];
   }
+  void OnDegraded(bk::Resource r, bool degraded) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string name = bk::ResourceName(r);
+    if (degraded_[name] == degraded) violations_.push_back("OnDegraded without a change: " + name);
+    degraded_[name] = degraded;
+    ++counts_[std::string(degraded ? "degraded_" : "recovered_") + name];
+  }
 
   json Dump() {
     std::lock_guard<std::mutex> lock(mu_);
-    return {
-        {"jobs", jobs_}, {"cronjobs", cronjobs_}, {"violations", violations_}, {"counts", counts_}};
+    return {{"jobs", jobs_},     {"cronjobs", cronjobs_}, {"pods", pods_},
+            {"events", events_}, {"degraded", degraded_}, {"violations", violations_},
+            {"counts", counts_}};
   }
 
  private:
@@ -121,7 +187,8 @@ class MirrorSink : public bk::EventSink {
   }
 
   std::mutex mu_;
-  std::map<std::string, json> jobs_, cronjobs_;
+  std::map<std::string, json> jobs_, cronjobs_, pods_, events_;
+  std::map<std::string, bool> degraded_;
   std::vector<std::string> violations_;
   std::map<std::string, int> counts_;
 };
@@ -172,6 +239,12 @@ int main(int argc, char** argv) {
       value(&v), opts.exclude_namespaces = SplitComma(v);
     else if (arg == "--job-group-label")
       value(&opts.job_group_label);
+    else if (arg == "--watch-pods=false")
+      opts.watch_pods = false;
+    else if (arg == "--watch-events=false")
+      opts.watch_events = false;
+    else if (arg == "--forbidden-retry-seconds")
+      value(&v), opts.forbidden_retry_seconds = std::stod(v);
     else if (arg == "--check-access")
       check_access = true;
     else if (arg == "--fast") {
