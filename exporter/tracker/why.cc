@@ -137,12 +137,13 @@ void RecordCreateFailure(const Owner& o, int object, uint8_t cause, uint64_t n) 
   if (o.group) o.group->why.create_failures[cause] += n;
 }
 
-void AddPending(TrackerImpl& m, const std::string& owner_uid, const PendingItem& item) {
+// False when the item was dropped (too many owners or items waiting).
+bool AddPending(TrackerImpl& m, const std::string& owner_uid, const PendingItem& item) {
   auto it = m.why.pending.find(owner_uid);
   if (it == m.why.pending.end()) {
     if (m.why.pending.size() >= kMaxPendingOwners) {
       BW_LOG_DEBUG("too many objects wait for their owner; dropped", {{"owner_uid", owner_uid}});
-      return;
+      return false;
     }
     it = m.why.pending.emplace(owner_uid, Pending{m.Now(), {}}).first;
   }
@@ -151,11 +152,14 @@ void AddPending(TrackerImpl& m, const std::string& owner_uid, const PendingItem&
     for (auto& p : items) {
       if (p.kind == item.kind && p.cause == item.cause && p.reason == item.reason) {
         p.n += item.n;
-        return;
+        return true;
       }
     }
   }
-  if (items.size() < kMaxPendingItems) items.push_back(item);
+  if (m.why.pending_items >= kMaxPendingItems) return false;
+  items.push_back(item);
+  ++m.why.pending_items;
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -244,10 +248,9 @@ void TrackerImpl::UpsertPod(const batch::Pod& pod, UnixSeconds now) {
   } else {
     for (const auto& f : failures) AddPending(*this, pod.owner_job_uid, f);
     if (!pr.pending_listed) {
-      pr.pending_listed = true;
       PendingItem w{PendingItem::kWaitingPod};
       w.n = key;
-      AddPending(*this, pod.owner_job_uid, w);
+      pr.pending_listed = AddPending(*this, pod.owner_job_uid, w);
     }
   }
   pr.waiting = waiting;
@@ -371,6 +374,7 @@ void TrackerImpl::WhyJobAppeared(const std::string& uid, uint32_t job_index) {
         break;
     }
   }
+  why.pending_items -= it->second.items.size();
   why.pending.erase(it);
   // The caller renders the Job and its owner.
 }
@@ -386,6 +390,7 @@ void TrackerImpl::WhyCronJobAppeared(const std::string& uid, uint32_t cronjob_in
       r.why.create_failures[kCreateJob][item.cause] += item.n;
     }
   }
+  why.pending_items -= it->second.items.size();
   why.pending.erase(it);
 }
 
@@ -462,6 +467,7 @@ void TrackerImpl::WhyPurge(UnixSeconds now) {
           pod->second.pending_listed = false;
         }
       }
+      why.pending_items -= it->second.items.size();
       it = why.pending.erase(it);
     } else {
       ++it;

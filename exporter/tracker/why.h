@@ -114,8 +114,10 @@ struct Pending {
   UnixSeconds since = 0;
   std::vector<PendingItem> items;
 };
-inline constexpr size_t kMaxPendingOwners = 10000;
-inline constexpr size_t kMaxPendingItems = 256;
+// Bounds of what waits: at startup the whole pods list may come before the Jobs list, so room
+// for twice the 100k-pod scale goal (about 32 bytes an item).
+inline constexpr size_t kMaxPendingOwners = 200000;
+inline constexpr size_t kMaxPendingItems = 400000;  // over all owners
 inline constexpr int64_t kPendingSeconds = 600;
 inline constexpr int64_t kGoneJobSeconds = 3600;
 inline constexpr int64_t kPodTombstoneSeconds = 3600;
@@ -134,6 +136,7 @@ struct WhyState {
   std::unordered_map<std::string, EventMark> event_marks;
   std::unordered_map<std::string, GoneJob> gone_jobs;  // Job uid
   std::unordered_map<std::string, Pending> pending;    // owner (Job or CronJob) uid
+  size_t pending_items = 0;
   // The reason ids admitted as pod failure reasons and as controller event reasons (at most
   // kMaxWhyReasons each).
   std::vector<uint32_t> pod_reasons, event_reasons;

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "why_scenario.h"
@@ -422,6 +424,60 @@ TEST(Degraded, PodsWithoutRbacClearWaitingAndKeepEverythingElse) {
   c.tracker().OnPodUpsert(FailedPod(MakePod(job, "b", T0 + 301), "Error", 1));
   EXPECT_EQ(c.Value(kPodFailures, Reason("Error")), 1);
 }
+
+}  // namespace
+}  // namespace batchwatch::tracker::testing
+
+namespace batchwatch::tracker::testing {
+namespace {
+
+// A state file whose "why" keys are malformed is set aside like any malformed file, never
+// half-applied.
+class WhyStateFile : public WhyRestart,
+                     public ::testing::WithParamInterface<std::pair<const char*, const char*>> {};
+
+TEST_P(WhyStateFile, MalformedWhyKeysAreSetAside) {
+  Cluster c = Watched();
+  Job job = StartRun(c);
+  c.tracker().OnPodUpsert(FailedPod(MakePod(job, "a", T0 + 301), "OOMKilled", 137));
+  c.At(T0 + 330).Finish(job.name, kFail, "BackoffLimitExceeded");
+  c.tracker().OnEventUpsert(
+      CronJobEvent("ev-1", c.cronjob("backup"), "FailedCreate", kQuotaMessage, 3, T0 + 301));
+  std::string error;
+  ASSERT_TRUE(c.tracker().SaveState(path_, &error)) << error;
+  nlohmann::json doc;
+  {
+    std::ifstream in(path_);
+    in >> doc;
+  }
+  const auto& [pointer, value] = GetParam();
+  doc[nlohmann::json::json_pointer(pointer)] = nlohmann::json::parse(value);
+  {
+    std::ofstream out(path_);
+    out << doc.dump();
+  }
+  std::string message;
+  TrackerOptions options;
+  options.clock = [] { return T0; };
+  Tracker fresh(options);
+  EXPECT_FALSE(fresh.LoadState(path_, &message));
+  EXPECT_NE(message.find("malformed"), std::string::npos) << message;
+  std::string text;
+  fresh.AppendMetrics(&text);
+  EXPECT_EQ(text.find("pod_failures_total{"), std::string::npos) << text;
+  std::remove((path_ + ".corrupt-" + std::to_string(T0)).c_str());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, WhyStateFile,
+    ::testing::Values(std::make_pair("/cronjobs/0/why", "[]"),
+                      std::make_pair("/cronjobs/0/why/pod_failures/0/count", "-1"),
+                      std::make_pair("/cronjobs/0/why/pod_failures/0/count", "1e99"),
+                      std::make_pair("/cronjobs/0/why/create_failures_job", "{\"nope\": 1}"),
+                      std::make_pair("/cronjobs/0/why/last_run/result", "\"maybe\""),
+                      std::make_pair("/cronjobs/0/why/last_run/exit_code", "4294967296"),
+                      std::make_pair("/event_marks", "{}"),
+                      std::make_pair("/event_marks/0/count", "-5")));
 
 }  // namespace
 }  // namespace batchwatch::tracker::testing
