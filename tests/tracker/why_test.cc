@@ -90,6 +90,29 @@ TEST(PodFailures, EachRestartOfAnOnFailurePodCountsOnce) {
             1);
 }
 
+TEST(PodFailures, TenContainersRestartingShareTheLastSlotAndCountEachRestart) {
+  Cluster c = Watched();
+  Job job = StartRun(c);
+  Pod pod = MakePod(job, "a", T0 + 301);
+  pod.restart_on_failure = true;
+  pod.phase = PodPhase::kRunning;
+  for (int i = 0; i < 10; ++i) pod.containers.push_back(Running("c" + std::to_string(i)));
+  c.tracker().OnPodUpsert(pod);
+  for (int i : {0, 7, 9}) {
+    pod.containers[i].restart_count = 1;
+    pod.containers[i].last_terminated = true;
+    pod.containers[i].last_terminated_reason = "OOMKilled";
+    pod.containers[i].last_exit_code = 137;
+  }
+  c.tracker().OnPodUpsert(pod);
+  c.tracker().OnPodUpsert(pod);
+  EXPECT_EQ(c.Value(kPodFailures, Reason("OOMKilled")), 3);
+  // An absurd exit code is a label like any other.
+  c.tracker().OnPodUpsert(FailedPod(MakePod(job, "b", T0 + 302), "Error", -2147483647));
+  c.At(T0 + 400).Finish(job.name, kFail);
+  EXPECT_EQ(c.Value(kLastRun, Cj("backup", {{"exit_code", "-2147483647"}})), 1);
+}
+
 TEST(PodFailures, ARestartOfARestartPolicyNeverPodIsNoRestart) {
   Cluster c = Watched();
   Job job = StartRun(c);
@@ -288,6 +311,32 @@ TEST(Events, OccurrencesCountOnceByTheIncreaseOfCount) {
   // Other Job events are not counted; events on the Job are not the CronJob's events.
   c.tracker().OnEventUpsert(JobEvent("ev-2", job, "SuccessfulCreate", "Created pod", 1, T0 + 1));
   EXPECT_FALSE(c.Has(kEvents));
+}
+
+TEST(Events, BadEventsAreSkippedOrCountedOnceNeverTwice) {
+  Cluster c = Watched();
+  Job job = StartRun(c);
+  Labels other = Cj("backup", {{"object", "pod"}, {"cause", "other"}});
+  Event zero = JobEvent("ev-0", job, "FailedCreate", "", 0, T0 + 301);
+  c.tracker().OnEventUpsert(zero);  // count 0 stands for one occurrence
+  c.tracker().OnEventUpsert(zero);
+  EXPECT_EQ(c.Value(kCreate, other), 1);
+  Event no_object = zero;
+  no_object.uid = "ev-1";
+  no_object.involved_uid.clear();
+  c.tracker().OnEventUpsert(no_object);
+  Event pod_event = zero;
+  pod_event.uid = "ev-2";
+  pod_event.involved_kind = "Pod";
+  c.tracker().OnEventUpsert(pod_event);
+  Event no_uid = zero;
+  no_uid.uid.clear();
+  c.tracker().OnEventUpsert(no_uid);
+  EXPECT_EQ(c.Value(kCreate, other), 1);
+  Event huge = JobEvent("ev-3", job, "FailedCreate", std::string(batch::kMaxEventMessageBytes, 'x'),
+                        1, T0 + 301);
+  c.tracker().OnEventUpsert(huge);
+  EXPECT_EQ(c.Value(kCreate, other), 2);
 }
 
 TEST(Events, NothingFromBeforeTheStart) {
