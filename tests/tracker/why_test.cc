@@ -526,7 +526,10 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_pair("/cronjobs/0/why/last_run/result", "\"maybe\""),
                       std::make_pair("/cronjobs/0/why/last_run/exit_code", "4294967296"),
                       std::make_pair("/event_marks", "{}"),
-                      std::make_pair("/event_marks/0/count", "-5")));
+                      std::make_pair("/event_marks/0/count", "-5")),
+    [](const ::testing::TestParamInfo<std::pair<const char*, const char*>>& info) {
+      return "Value" + std::to_string(info.index);
+    });
 
 }  // namespace
 }  // namespace batchwatch::tracker::testing
