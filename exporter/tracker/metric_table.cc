@@ -40,6 +40,21 @@ void RenderDurations(Series& s, const RunCounts& rc) {
 
 using D = double;
 
+void RenderReasonCounts(Series& s, const ReasonCounts& rc, const StringPool& reasons) {
+  for (const auto& [reason, n] : rc.counts) s.Add("reason", reasons.Get(reason), D(n));
+}
+
+// The create-failure causes are a fixed vocabulary: every one is rendered (0 until it occurs) so
+// that increase() sees the first refusal.
+void RenderCauses(Series& s, std::string_view labels, const uint64_t (&counts)[kCreateCauseCount]) {
+  std::string l;
+  for (size_t c = 0; c < kCreateCauseCount; ++c) {
+    l = labels;
+    AppendLabel(&l, "cause", CreateCauseLabel(static_cast<CreateCause>(c)));
+    s.Add(l, D(counts[c]));
+  }
+}
+
 }  // namespace
 
 void Series::Add(std::string_view labels, double value) { Line(out_, name_, labels, value); }
@@ -175,6 +190,47 @@ const CronJobRow kCronJobRows[] = {
      [](Series& s, const CronJobRecord& r, const StringPool&) {
        if (r.exists || r.history.replaced > 0) s.Add(D(r.history.replaced));
      }},
+    // Why a run failed and why it has not started (tracker/why.cc).
+    {{"batchwatch_cronjob_pod_failures_total", Type::kCounter,
+      "Failed attempts of the CronJob's runs (pods that failed, restarts of OnFailure pods), by "
+      "the pod reason rule.",
+      "namespace,cronjob,reason"},
+     [](Series& s, const CronJobRecord& r, const StringPool& reasons) {
+       RenderReasonCounts(s, r.why.pod_failures, reasons);
+     }},
+    {{"batchwatch_cronjob_last_run_info", Type::kGauge,
+      "The CronJob's most recent finished run (by Job creation) with its last failed pod's "
+      "reason and exit code (always 1).",
+      "namespace,cronjob,result,reason,pod_reason,exit_code"},
+     [](Series& s, const CronJobRecord& r, const StringPool& reasons) {
+       const LastRun& l = r.why.last_run;
+       if (!l.set) return;
+       std::string labels(s.labels());
+       AppendLabel(&labels, "result", ResultLabel(static_cast<Result>(l.result)));
+       AppendLabel(&labels, "reason", reasons.Get(l.reason));
+       AppendLabel(&labels, "pod_reason", reasons.Get(l.pod_reason));
+       AppendLabel(&labels, "exit_code",
+                   l.exit_code == kNoExitCode ? std::string() : std::to_string(l.exit_code));
+       s.Add(labels, 1);
+     }},
+    {{"batchwatch_cronjob_create_failures_total", Type::kCounter,
+      "Occurrences of FailedCreate events: the CronJob controller could not create a Job "
+      "(object job) or the Job controller a pod (object pod), by cause.",
+      "namespace,cronjob,object,cause"},
+     [](Series& s, const CronJobRecord& r, const StringPool&) {
+       if (!r.exists && !r.why.Counted()) return;
+       for (int object : {kCreateJob, kCreatePod}) {
+         std::string l(s.labels());
+         AppendLabel(&l, "object", object == kCreateJob ? "job" : "pod");
+         RenderCauses(s, l, r.why.create_failures[object]);
+       }
+     }},
+    {{"batchwatch_cronjob_controller_events_total", Type::kCounter,
+      "Occurrences of the events the controllers recorded on the CronJob, by reason.",
+      "namespace,cronjob,reason"},
+     [](Series& s, const CronJobRecord& r, const StringPool& reasons) {
+       RenderReasonCounts(s, r.why.controller_events, reasons);
+     }},
 };
 static_assert(std::size(kCronJobRows) == kCjFamilyCount,
               "a CronJob row was added or removed: update kCjFamilyCount in metric_table.h");
@@ -189,6 +245,20 @@ const GroupRow kGroupRows[] = {
       "status.startTime to the end of succeeded and failed standalone runs, by job group.",
       "namespace,job_group,result"},
      [](Series& s, const GroupRecord& g, const StringPool&) { RenderDurations(s, g.runs); }},
+    {{"batchwatch_job_pod_failures_total", Type::kCounter,
+      "Failed attempts of standalone Jobs (pods that failed, restarts of OnFailure pods), by job "
+      "group and the pod reason rule.",
+      "namespace,job_group,reason"},
+     [](Series& s, const GroupRecord& g, const StringPool& reasons) {
+       RenderReasonCounts(s, g.why.pod_failures, reasons);
+     }},
+    {{"batchwatch_job_create_failures_total", Type::kCounter,
+      "Occurrences of FailedCreate events on standalone Jobs (a pod could not be created), by "
+      "job group and cause.",
+      "namespace,job_group,cause"},
+     [](Series& s, const GroupRecord& g, const StringPool&) {
+       RenderCauses(s, s.labels(), g.why.create_failures);
+     }},
 };
 static_assert(std::size(kGroupRows) == kGroupFamilyCount,
               "a job group row was added or removed: update kGroupFamilyCount in metric_table.h");
@@ -198,6 +268,7 @@ std::vector<const MetricInfo*> TrackerMetrics() {
   for (const auto& row : kCronJobRows) all.push_back(&row.info);
   for (const auto& row : kGroupRows) all.push_back(&row.info);
   for (const auto& row : kJobRows) all.push_back(&row.info);
+  all.push_back(&kJobWaitingPods);
   return all;
 }
 

@@ -77,8 +77,8 @@ struct JobRow {
   std::optional<double> (*value)(const batch::Job& j);
 };
 
-inline constexpr size_t kCjFamilyCount = 17;
-inline constexpr size_t kGroupFamilyCount = 2;
+inline constexpr size_t kCjFamilyCount = 21;
+inline constexpr size_t kGroupFamilyCount = 4;
 extern const CronJobRow kCronJobRows[kCjFamilyCount];
 extern const GroupRow kGroupRows[kGroupFamilyCount];
 
@@ -114,6 +114,14 @@ inline constexpr JobRow kJobRows[] = {
      [](const batch::Job& j) { return IfSet(j.backoff_limit); }},
 };
 inline constexpr size_t kJobFamilyCount = std::size(kJobRows);
+
+// Pods of an unfinished Job that wait, by reason (rendered from the Job's pods, not from the Job
+// object, so it is not a kJobRows row; tracker/why.cc keeps it).
+inline constexpr MetricInfo kJobWaitingPods{
+    "batchwatch_job_waiting_pods", Type::kGauge,
+    "Pods of an unfinished Job that are not running yet, by why (series only for reasons with "
+    "pods).",
+    "namespace,job_name,cronjob,reason"};
 
 // Every family the tracker renders, in /metrics order.
 std::vector<const MetricInfo*> TrackerMetrics();

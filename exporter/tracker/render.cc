@@ -49,10 +49,12 @@ size_t Headers(const Row (&rows)[F], std::string (&out)[F]) {
 }
 
 struct AllHeaders {
-  std::string cj[kCjFamilyCount], gr[kGroupFamilyCount], jb[kJobFamilyCount];
+  std::string cj[kCjFamilyCount], gr[kGroupFamilyCount], jb[kJobFamilyCount], waiting;
   size_t size = 0;
   AllHeaders() {
     size = Headers(kCronJobRows, cj) + Headers(kGroupRows, gr) + Headers(kJobRows, jb);
+    metrics::AppendHeader(&waiting, kJobWaitingPods);
+    size += waiting.size();
   }
 };
 
@@ -110,6 +112,22 @@ void TrackerImpl::RenderJob(JobRecord& j, const batch::Job& job) const {
   t.shrink_to_fit();
 }
 
+void TrackerImpl::RenderWaiting(JobRecord& j) const {
+  if (!j.why.waiting) return;
+  std::string& t = j.why.waiting->text;
+  t.clear();
+  if (j.finished) return;  // only unfinished Jobs wait
+  std::string labels;
+  AppendLabel(&labels, "namespace", strings.Get(j.ns));
+  AppendLabel(&labels, "job_name", j.name);
+  AppendLabel(&labels, "cronjob", j.has_cronjob ? strings.Get(cronjobs[j.owner].name) : "");
+  Series s(&t, kJobWaitingPods.name, labels);
+  for (size_t i = 0; i < kWaitingReasonCount; ++i) {
+    const uint32_t n = j.why.waiting->pods[i];
+    if (n > 0) s.Add("reason", WaitingReasonLabel(static_cast<WaitingReason>(i)), n);
+  }
+}
+
 void TrackerImpl::Append(std::string* out) const {
   std::vector<const RenderedText<kCjFamilyCount>*> cj;
   std::vector<const RenderedText<kGroupFamilyCount>*> gr;
@@ -130,10 +148,15 @@ void TrackerImpl::Append(std::string* out) const {
     }
   }
   jb.reserve(jobs.size());
+  std::vector<const std::string*> waiting;
   for (const auto& j : jobs) {
     if (j.live && !j.rendered.text.empty()) {
       jb.push_back(&j.rendered);
       total += j.rendered.text.size();
+    }
+    if (j.live && j.why.waiting && !j.why.waiting->text.empty()) {
+      waiting.push_back(&j.why.waiting->text);
+      total += j.why.waiting->text.size();
     }
   }
   static const AllHeaders headers;
@@ -144,6 +167,12 @@ void TrackerImpl::Append(std::string* out) const {
   p = WriteFamilies(p, headers.cj, cj);
   p = WriteFamilies(p, headers.gr, gr);
   p = WriteFamilies(p, headers.jb, jb);
+  std::memcpy(p, headers.waiting.data(), headers.waiting.size());
+  p += headers.waiting.size();
+  for (const std::string* w : waiting) {
+    std::memcpy(p, w->data(), w->size());
+    p += w->size();
+  }
   out->resize(static_cast<size_t>(p - out->data()));
 }
 

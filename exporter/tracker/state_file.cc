@@ -15,6 +15,7 @@
 #include "log/log.h"
 #include "tracker/tracker.h"
 #include "tracker/tracker_state.h"
+#include "tracker/why_state_file.h"
 
 namespace batchwatch::tracker {
 
@@ -148,6 +149,7 @@ bool Tracker::SaveState(const std::string& path, std::string* error) const {
       if (r.gauges.last_success_observed) c["last_success"] = *r.gauges.last_success_observed;
       if (r.gauges.last_failure_observed) c["last_failure"] = *r.gauges.last_failure_observed;
       if (!r.exists) c["deleted_at"] = r.deleted_at == 0 ? now : r.deleted_at;
+      if (r.why.Counted()) c["why"] = CronJobWhyToJson(r.why, m.reasons);
       cronjobs.push_back(std::move(c));
     }
     // Slot accounting of CronJobs not seen since the state was loaded stays as it was.
@@ -169,7 +171,8 @@ bool Tracker::SaveState(const std::string& path, std::string* error) const {
     for (const auto& g : m.groups) {
       groups.push_back({{"namespace", m.strings.Get(g.ns)},
                         {"group", m.strings.Get(g.group)},
-                        {"counts", RunsToJson(g.runs, m.reasons)}});
+                        {"counts", RunsToJson(g.runs, m.reasons)},
+                        {"why", GroupWhyToJson(g.why, m.reasons)}});
     }
     json counted = json::array();
     for (const auto& [uid, index] : m.job_index) {
@@ -178,9 +181,13 @@ bool Tracker::SaveState(const std::string& path, std::string* error) const {
     for (const auto& [uid, deleted_at] : m.counted_gone) {
       counted.push_back({{"uid", uid}, {"deleted_at", deleted_at}});
     }
-    json doc{
-        {"version", kStateVersion}, {"saved_at", now},      {"counting_since", m.counting_since},
-        {"cronjobs", cronjobs},     {"job_groups", groups}, {"counted_jobs", counted}};
+    json doc{{"version", kStateVersion},
+             {"saved_at", now},
+             {"counting_since", m.counting_since},
+             {"cronjobs", cronjobs},
+             {"job_groups", groups},
+             {"counted_jobs", counted},
+             {"event_marks", EventMarksToJson(m.why)}};
     text = doc.dump();
   }
 
@@ -257,11 +264,14 @@ bool Tracker::LoadState(const std::string& path, std::string* message) {
     std::optional<UnixSeconds> last_success, last_failure;
     std::optional<UnixSeconds> deleted_at;
     bool slots_only = false;
+    std::optional<LoadedWhy> why;
   };
   struct LoadedGroup {
     std::string ns, group;
     LoadedRuns runs;
+    std::optional<LoadedWhy> why;
   };
+  std::vector<std::pair<std::string, int64_t>> event_marks;
   std::vector<LoadedCronJob> cronjobs;
   std::vector<LoadedGroup> groups;
   std::vector<std::pair<std::string, UnixSeconds>> counted;
@@ -293,15 +303,18 @@ bool Tracker::LoadState(const std::string& path, std::string* message) {
       if (c.contains("last_failure")) l.last_failure = Time(c["last_failure"]);
       if (c.contains("deleted_at")) l.deleted_at = Time(c["deleted_at"]);
       l.slots_only = c.value("slots_only", false);
+      if (c.contains("why")) l.why = WhyFromJson(c["why"]);
       cronjobs.push_back(std::move(l));
     }
     for (const json& g : doc.at("job_groups")) {
       groups.push_back({g.at("namespace").get<std::string>(), g.at("group").get<std::string>(),
-                        RunsFromJson(g.at("counts"))});
+                        RunsFromJson(g.at("counts")), std::nullopt});
+      if (g.contains("why")) groups.back().why = WhyFromJson(g["why"]);
     }
     for (const json& c : doc.at("counted_jobs")) {
       counted.emplace_back(c.at("uid").get<std::string>(), Time(c.at("deleted_at")));
     }
+    if (doc.contains("event_marks")) event_marks = EventMarksFromJson(doc["event_marks"]);
   } catch (const std::exception& e) {
     return set_aside(std::string("is malformed (") + e.what() + ")");
   }
@@ -333,14 +346,17 @@ bool Tracker::LoadState(const std::string& path, std::string* message) {
     r.gauges.last_failure_observed = l.last_failure;
     // Until the CronJob shows up again it counts as deleted (history kept for the retention).
     r.deleted_at = l.deleted_at.value_or(now);
+    if (l.why) ApplyWhy(m, *l.why, &r.why, nullptr);
     m.RenderCronJob(r);
   }
   for (const auto& l : groups) {
     uint32_t idx = m.GroupIndex(m.strings.Intern(l.ns), l.group);
     apply_runs(m.groups[idx].runs, l.runs);
+    if (l.why) ApplyWhy(m, *l.why, nullptr, &m.groups[idx].why);
     m.RenderGroup(m.groups[idx]);
   }
   for (const auto& [uid, deleted_at] : counted) m.counted_gone[uid] = deleted_at;
+  for (const auto& [uid, count] : event_marks) m.why.event_marks[uid] = {count, false};
   *message = "state file " + path + " loaded";
   return true;
 }

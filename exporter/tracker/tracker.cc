@@ -112,7 +112,9 @@ uint32_t TrackerImpl::GroupIndex(uint32_t ns, std::string_view group) {
 
 uint32_t TrackerImpl::ReasonId(std::string_view reason) {
   if (auto id = reasons.Find(reason)) return *id;
-  if (reasons.size() >= options.max_reasons) return reasons.Intern("_other");
+  // Pod and event reasons share the pool but not this bound (why.cc bounds them).
+  if (run_reasons >= options.max_reasons) return reasons.Intern("_other");
+  ++run_reasons;
   return reasons.Intern(reason);
 }
 
@@ -135,6 +137,7 @@ void TrackerImpl::CountRun(JobRecord& jr, const batch::Job& job, Result result, 
   jr.counted = true;
   RunKey key{jr.manual ? Trigger::kManual : Trigger::kScheduled, result,
              result == Result::kDeleted ? 0u : ReasonId(job.terminal_reason)};
+  WhyRunEnded(jr, result, key.reason);
   RunCounts* rc;
   if (jr.has_cronjob) {
     rc = &cronjobs[jr.owner].history.runs;
@@ -222,6 +225,7 @@ void TrackerImpl::UpsertJob(const batch::Job& job, UnixSeconds now) {
       jr.counted = true;
       counted_gone.erase(g);
     }
+    WhyJobAppeared(job.uid, ji);
   }
   JobRecord& jr = jobs[ji];
   jr.finished = job.finished();
@@ -262,6 +266,7 @@ void TrackerImpl::UpsertJob(const batch::Job& job, UnixSeconds now) {
              counters);
   }
   RenderJob(jobs[ji], job);
+  RenderWaiting(jobs[ji]);
   if (jobs[ji].has_cronjob) {
     Refresh(jobs[ji].owner, now);
   } else {
@@ -300,6 +305,7 @@ void TrackerImpl::DeleteJob(const std::string& uid, const std::string& owner_cro
     if (--r.job_refs == 0 && !r.exists && r.deleted_at == 0) r.deleted_at = now;
   }
   counted_gone[uid] = now;
+  WhyJobGone(uid, jr, now);
   bool has_cronjob = jr.has_cronjob;
   uint32_t owner = jr.owner;
   job_index.erase(uid);
@@ -353,6 +359,7 @@ void TrackerImpl::UpsertCronJob(const batch::CronJob& cj, UnixSeconds now) {
     r.exists = true;
     r.deleted_at = 0;
     r.spec.last_schedule.reset();
+    WhyCronJobAppeared(cj.uid, idx);
   }
   bool spec_changed =
       first || r.spec.schedule_spec != cj.schedule || r.spec.time_zone != cj.time_zone;
@@ -506,6 +513,7 @@ void TrackerImpl::Purge(UnixSeconds now) {
     r = CronJobRecord{};
     free_cronjobs.push_back(i);
   }
+  WhyPurge(now);
   if (wakes.size() > 4 * cronjobs.size() + 1024) {
     decltype(wakes) fresh;
     for (uint32_t i = 0; i < cronjobs.size(); ++i) {
@@ -568,6 +576,7 @@ void Tracker::OnSynced(batch::Resource r) {
     }
   }
   if (r == batch::Resource::kCronJobs) m.cronjobs_synced = true;
+  m.WhySynced(r);
   if (m.jobs_synced && m.cronjobs_synced) {
     for (uint32_t i = 0; i < m.cronjobs.size(); ++i) {
       if (!m.cronjobs[i].live || !m.cronjobs[i].exists) continue;

@@ -25,7 +25,14 @@ class Tracker : public batch::EventSink {
   void OnCronJobUpsert(const batch::CronJob& now) override;
   void OnCronJobDelete(const batch::CronJob& last) override;
   void OnCronJobVanished(const batch::VanishedObject& gone) override;
+  void OnPodUpsert(const batch::Pod& now) override;
+  void OnPodDelete(const batch::Pod& last) override;
+  void OnPodVanished(const batch::VanishedObject& gone) override;
+  void OnEventUpsert(const batch::Event& now) override;
+  void OnEventDelete(const batch::Event& last) override;
+  void OnEventVanished(const batch::VanishedObject& gone) override;
   void OnSynced(batch::Resource r) override;
+  void OnDegraded(batch::Resource r, bool degraded) override;
 
   // Resolves every slot whose outcome became final by `now` and refreshes time-dependent
   // gauges (next schedule, schedule lag). Called about once a second by the app.

@@ -24,6 +24,7 @@
 #include "tracker/metric_table.h"
 #include "tracker/options.h"
 #include "tracker/slot_accountant.h"
+#include "tracker/why.h"
 
 namespace batchwatch::tracker {
 
@@ -121,6 +122,7 @@ struct CronJobRecord {
   std::string slot_uid;
   SlotAccountant slots;
   CronJobHistory history;
+  CronJobWhy why;
 
   UnixSeconds wake_at = kNever;
   bool lagging = false;
@@ -131,6 +133,7 @@ struct CronJobRecord {
 struct GroupRecord {
   uint32_t ns = 0, group = 0;
   RunCounts runs;
+  GroupWhy why;
   RenderedText<kGroupFamilyCount> rendered;
 };
 
@@ -146,6 +149,7 @@ struct JobRecord {
   std::string name;
   UnixSeconds creation = 0;
   UnixSeconds slot = kDawn;
+  JobWhy why;
   RenderedText<kJobFamilyCount> rendered;
 };
 
@@ -185,10 +189,29 @@ struct TrackerImpl {
   void Refresh(uint32_t index, UnixSeconds now);
   void Purge(UnixSeconds now);
 
+  // Pods and events (why.cc; mutex held).
+  void UpsertPod(const batch::Pod& pod, UnixSeconds now);
+  // `last`: the DELETED event's final state, or nullptr for a pod that vanished in a relist.
+  void DeletePod(const std::string& uid, const std::string& owner_job_uid, const batch::Pod* last,
+                 UnixSeconds now);
+  void UpsertEvent(const batch::Event& e);
+  void ForgetEvent(const std::string& uid);
+  void WhySynced(batch::Resource r);
+  void WhyDegraded(batch::Resource r, bool degraded);
+  // Hooks of the run accounting: a Job or CronJob appeared (applies what waited for it), a run
+  // ended, a Job is gone.
+  void WhyJobAppeared(const std::string& uid, uint32_t job_index);
+  void WhyCronJobAppeared(const std::string& uid, uint32_t cronjob_index);
+  void WhyRunEnded(const JobRecord& jr, Result result, uint32_t reason);
+  void WhyJobGone(const std::string& uid, const JobRecord& jr, UnixSeconds now);
+  void WhyPurge(UnixSeconds now);
+  uint32_t WhyReasonId(std::vector<uint32_t>& admitted, std::string_view reason);
+
   // Rendering (render.cc).
   void RenderCronJob(CronJobRecord& r) const;
   void RenderGroup(GroupRecord& g) const;
   void RenderJob(JobRecord& j, const batch::Job& job) const;
+  void RenderWaiting(JobRecord& j) const;  // batchwatch_job_waiting_pods
   void Append(std::string* out) const;
 
   TrackerOptions options;
@@ -203,8 +226,9 @@ struct TrackerImpl {
   bool cronjobs_synced = false;
   UnixSeconds last_purge = 0;
 
-  StringPool strings;  // namespaces, names, groups
-  StringPool reasons;
+  StringPool strings;      // namespaces, names, groups
+  StringPool reasons;      // label values: terminal, pod failure and event reasons
+  size_t run_reasons = 1;  // distinct terminal reasons interned by ReasonId ("" included)
 
   std::vector<CronJobRecord> cronjobs;
   std::vector<uint32_t> free_cronjobs;
@@ -222,6 +246,8 @@ struct TrackerImpl {
   using Wake = std::pair<UnixSeconds, uint32_t>;
   std::priority_queue<Wake, std::vector<Wake>, std::greater<Wake>> wakes;
   std::vector<uint32_t> lagging;
+
+  WhyState why;
 };
 
 }  // namespace batchwatch::tracker

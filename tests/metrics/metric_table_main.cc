@@ -42,6 +42,7 @@ std::vector<Placed> AllMetrics() {
   }
   for (const auto& row : bt::kGroupRows) all.push_back({&row.info, "## Standalone Jobs"});
   for (const auto& row : bt::kJobRows) all.push_back({&row.info, "## Jobs that exist now"});
+  all.push_back({&bt::kJobWaitingPods, "## Why a run failed"});
   for (const auto* info : bm::kSelfMetrics) all.push_back({info, "## The exporter itself"});
   return all;
 }

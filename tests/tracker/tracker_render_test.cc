@@ -13,6 +13,7 @@
 #include "metrics/metric_info.h"
 #include "scenario.h"
 #include "tracker/metric_table.h"
+#include "why_scenario.h"
 
 namespace batchwatch::tracker::testing {
 namespace {
@@ -95,6 +96,16 @@ TEST(Render, SeriesCarryTheLabelsAndHeaderOfTheirRow) {
   Job ready = StandaloneJob("ready", T0 + 1260);
   ready.ready = 1;
   c.Put(ready).At(T0 + 1300).Finish("ready", JobOutcome::kSucceeded, "Done");
+  // Pods and events: failed and waiting pods, controller events (the "why" families).
+  c.tracker().OnSynced(batch::Resource::kPods);
+  c.tracker().OnSynced(batch::Resource::kEvents);
+  const Job& adhoc = c.job("adhoc");
+  c.tracker().OnPodUpsert(FailedPod(MakePod(adhoc, "a", T0 + 1300), "OOMKilled", 137));
+  c.tracker().OnPodUpsert(WaitingPod(MakePod(adhoc, "b", T0 + 1300), "ImagePullBackOff"));
+  c.tracker().OnEventUpsert(
+      CronJobEvent("ev", c.cronjob("backup"), "FailedCreate", kQuotaMessage, 1, T0 + 1300));
+  Job run = c.job(cron::JobNameForSlot("backup", T0 + 1200));
+  c.tracker().OnPodUpsert(FailedPod(MakePod(run, "a", T0 + 1300), "Error", 1));
   const std::string text = c.Text();
   std::map<std::string, const MetricInfo*> rows;
   for (const MetricInfo* m : TrackerMetrics()) rows[m->name] = m;
