@@ -38,7 +38,13 @@ local u = import 'lib/util.libsonnet';
               %(notSuspended)s
             ||| % { s: s(), notSuspended: notSuspended },
             '%s last run failed.' % name,
-            'The most recent finished run of %s failed at {{ $value | humanizeTimestamp }} and no run has succeeded since.' % cjText,
+            // Pod reason and exit code from batchwatch_cronjob_last_run_info (Pods watch); the
+            // sentence is left out when that series is absent or names no pod.
+            'The most recent finished run of %s failed at {{ $value | humanizeTimestamp }} and no run has succeeded since.%s' % [
+              cjText,
+              u.queryEach(c, 'batchwatch_cronjob_last_run_info', ['namespace', 'cronjob', 'instance'], 'result="failed", pod_reason!=""',
+                          ' Its last failed pod ended with {{ .Labels.pod_reason }}{{ if .Labels.exit_code }} (exit code {{ .Labels.exit_code }}){{ end }}{{ if .Labels.reason }}, the run with {{ .Labels.reason }}{{ end }}.'),
+            ],
           ),
           u.alert(
             c, 'BatchwatchCronJobConsecutiveFailures', 'critical',
@@ -96,6 +102,29 @@ local u = import 'lib/util.libsonnet';
             '(\n%s\n) > 0' % u.indent(windowed('batchwatch_cronjob_replaced_total'), 2),
             '%s had active runs deleted by concurrencyPolicy Replace.' % name,
             '{{ $value | humanize }} runs of %s were deleted in the last %s before they finished, because the next slot came while they were active (concurrencyPolicy Replace): their work was not done.' % [cjText, u.humanWindow(c.eventWindow)],
+          ),
+          // Only while the newest finished run failed with an OOMKilled pod: a run whose pod was
+          // OOMKilled and whose retry succeeded stays quiet (its OOM kills still count in
+          // batchwatch_cronjob_pod_failures_total and show on the dashboards).
+          u.alert(
+            c, 'BatchwatchCronJobOOMKilled', 'warning',
+            |||
+              (
+                sum without (reason) (
+              %(oom)s
+                ) > 0
+              )
+              and on (%(cj)s) (batchwatch_cronjob_last_run_info{%(last)s} == 1)
+              %(notSuspended)s
+            ||| % { oom: u.indent(windowed('batchwatch_cronjob_pod_failures_total', 'reason="OOMKilled"'), 4), cj: cj, last: s('result="failed", pod_reason="OOMKilled"'), notSuspended: notSuspended },
+            '%s runs are OOMKilled.' % name,
+            'The newest run of %s failed because its container was OOMKilled (exit code 137: it used more memory than its limit); {{ $value | humanize }} of its pods or container restarts were OOMKilled in the last %s. Raise the memory limit or lower the job\'s memory use.' % [cjText, u.humanWindow(c.eventWindow)],
+          ),
+          u.alert(
+            c, 'BatchwatchCronJobCreateFailures', 'warning',
+            '(\n%s\n) > 0' % u.indent(windowed('batchwatch_cronjob_create_failures_total'), 2),
+            '%s cannot create its {{ if eq $labels.object "job" }}Jobs{{ else }}pods{{ end }} ({{ $labels.cause }}).' % name,
+            '{{ $value | humanize }} times in the last %s the {{ if eq $labels.object "job" }}CronJob controller could not create a Job for{{ else }}Job controller could not create a pod for a run of{{ end }} %s (FailedCreate events, cause {{ $labels.cause }}): those runs do not start until the cause is removed.' % [u.humanWindow(c.eventWindow), cjText],
           ),
           u.alert(
             c, 'BatchwatchCronJobScheduleLag', 'warning',
@@ -190,6 +219,27 @@ local u = import 'lib/util.libsonnet';
             'sum without (reason, result) (\n%s\n) > 0' % u.indent(windowed('batchwatch_job_runs_total', 'result="failed"'), 2),
             'Standalone Jobs of group {{ $labels.namespace }}/{{ $labels.job_group }}%s are failing.' % u.inCluster(c),
             '{{ $value | humanize }} standalone Jobs of group {{ $labels.namespace }}/{{ $labels.job_group }}%s (not owned by a CronJob) failed in the last %s.' % [u.inCluster(c), u.humanWindow(c.eventWindow)],
+          ),
+          // The reason is aggregated away in the expression (a pod that cannot pull its image
+          // alternates between ErrImagePull and ImagePullBackOff, which would restart `for`)
+          // and queried back for the texts.
+          u.alert(
+            c, 'BatchwatchJobPodsWaiting', 'warning',
+            'sum without (reason) (batchwatch_job_waiting_pods{%s}) > 0' % s(),
+            'Pods of Job {{ $labels.namespace }}/{{ $labels.job_name }}%s have been waiting for more than %s (%s).' % [
+              u.inCluster(c), u.humanWindow(c.alertFor.BatchwatchJobPodsWaiting),
+              u.queryEach(c, 'batchwatch_job_waiting_pods', ['namespace', 'job_name', 'instance'], '', '{{ if $i }}, {{ end }}{{ .Labels.reason }}'),
+            ],
+            '{{ $value }} pods of Job {{ $labels.namespace }}/{{ $labels.job_name }}%s ({{ if $labels.cronjob }}CronJob {{ $labels.namespace }}/{{ $labels.cronjob }}{{ else }}standalone{{ end }}) have not been running for more than %s: %s. The run cannot make progress until they start.' % [
+              u.inCluster(c), u.humanWindow(c.alertFor.BatchwatchJobPodsWaiting),
+              u.queryEach(c, 'batchwatch_job_waiting_pods', ['namespace', 'job_name', 'instance'], '', '{{ if $i }}, {{ end }}{{ .Value }} {{ .Labels.reason }}'),
+            ],
+          ),
+          u.alert(
+            c, 'BatchwatchJobGroupCreateFailures', 'warning',
+            '(\n%s\n) > 0' % u.indent(windowed('batchwatch_job_create_failures_total'), 2),
+            'Standalone Jobs of group {{ $labels.namespace }}/{{ $labels.job_group }}%s cannot create their pods ({{ $labels.cause }}).' % u.inCluster(c),
+            '{{ $value | humanize }} times in the last %s the Job controller could not create a pod for a standalone Job of group {{ $labels.namespace }}/{{ $labels.job_group }}%s (FailedCreate events, cause {{ $labels.cause }}): those Jobs do not run until the cause is removed.' % [u.humanWindow(c.eventWindow), u.inCluster(c)],
           ),
         ],
       },

@@ -39,6 +39,9 @@
     // RunLongerThanInterval: mean duration of the runs that finished in this window.
     runDurationWindow: '1h',
     suspendedLongWindow: '1d',
+    // Why runs fail and do not start (the Pods and Events watches). OOMKilled and the FailedCreate
+    // alerts look back eventWindow; how long pods must wait before BatchwatchJobPodsWaiting
+    // fires is its `for` below (15 minutes).
     // State file (--state-file): last successful save older than this fires the alert.
     stateSaveMaxAgeSeconds: 600,
     stateSaveErrorWindow: '15m',
@@ -57,8 +60,12 @@
       BatchwatchCronJobRunLongerThanInterval: '5m',
       BatchwatchCronJobSuspendedLong: '0s',
       BatchwatchCronJobErrorBudgetBurn: '2m',
+      BatchwatchCronJobOOMKilled: '1m',
+      BatchwatchCronJobCreateFailures: '0s',
       BatchwatchJobPastActiveDeadline: '5m',
       BatchwatchJobGroupFailing: '0s',
+      BatchwatchJobPodsWaiting: '15m',
+      BatchwatchJobGroupCreateFailures: '0s',
       BatchwatchDown: '5m',
       BatchwatchNotSynced: '10m',
       BatchwatchWatchStale: '5m',

@@ -36,6 +36,17 @@
     local words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
     if n >= 0 && n <= 10 then words[n] else std.toString(n),
 
+  // An annotation template that queries `metric` for the alert's own object: `labels` are the
+  // alert labels to match (with showMultiCluster also the cluster), `extra` more matchers
+  // (PromQL, double quotes allowed). Renders `body` for each series found (`.Labels.x`,
+  // `.Value`, `$i` its index), and nothing when there is none, so the text stays whole when the
+  // series is absent.
+  queryEach(c, metric, labels, extra, body)::
+    local all = (if c.showMultiCluster then [c.clusterLabel] else []) + labels;
+    local matchers = [m for m in [c.batchwatchSelector, extra] if m != ''] + ['%s=%%q' % l for l in all];
+    local sel = std.strReplace('%s{%s}' % [metric, std.join(', ', matchers)], '"', '\\"');
+    '{{ range $i, $s := printf "%s" %s | query }}%s{{ end }}' % [sel, std.join(' ', ['$labels.' + l for l in all]), body],
+
   runbook(c, alertName):: c.runbookURLPattern % std.asciiLower(alertName),
 
   alert(c, name, severity, expr, summary, description, labels={}):: {

@@ -17,7 +17,9 @@ ALERTS = ["BatchwatchCronJobLastRunFailed", "BatchwatchCronJobConsecutiveFailure
           "BatchwatchCronJobSuspendedLong", "BatchwatchCronJobErrorBudgetBurn",
           "BatchwatchJobPastActiveDeadline", "BatchwatchJobGroupFailing", "BatchwatchDown",
           "BatchwatchNotSynced", "BatchwatchWatchStale", "BatchwatchKubeApiErrors",
-          "BatchwatchStateNotSaved"]
+          "BatchwatchStateNotSaved", "BatchwatchCronJobOOMKilled",
+          "BatchwatchCronJobCreateFailures", "BatchwatchJobPodsWaiting",
+          "BatchwatchJobGroupCreateFailures"]
 FAST = {
     "alertFor": {name: "2s" for name in ALERTS},
     "eventWindow": "2m",

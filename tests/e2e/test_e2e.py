@@ -26,6 +26,13 @@ import stack  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_rules  # noqa: E402
 
+# The series of the Pods and Events watches (docs/metrics.md).
+POD_EVENT_METRICS = ["batchwatch_cronjob_pod_failures_total", "batchwatch_job_pod_failures_total",
+                     "batchwatch_cronjob_last_run_info", "batchwatch_job_waiting_pods",
+                     "batchwatch_cronjob_create_failures_total",
+                     "batchwatch_job_create_failures_total",
+                     "batchwatch_cronjob_controller_events_total"]
+
 # (alertname, namespace, cronjob) that must be active in Alertmanager, and nothing else.
 EXPECTED_ALERTS = {
     ("BatchwatchCronJobLastRunFailed", "batch", "failing-backup"),
@@ -119,8 +126,10 @@ class EndToEnd(unittest.TestCase):
                                  g.stats["succeeded"], g.group)
 
             # Every dashboard query parses, and returns data for at least one of the scenario's
-            # namespace/cronjob choices. The only queries allowed to stay empty are those about
-            # Replace, which this scenario does not use.
+            # namespace/cronjob choices. Allowed to stay empty: Replace, which this scenario does
+            # not use, and waiting pods and creation failures, which it does not have
+            # (test_causes.py checks those panels with data); and every pod and event series
+            # while batchwatch does not export them (before the Pods/Events watches).
             has_data = {}  # (dashboard, panel, ref_id, metric) -> returned data for some choice
             failed = []
             for ns, cj in (("batch", "failing-backup"), ("batch", "overrunning-etl"),
@@ -136,7 +145,13 @@ class EndToEnd(unittest.TestCase):
                     if r.get("status") != "success":
                         failed.append("%s: %s" % (q["expr"], r.get("error")))
                     has_data[key] = has_data.get(key, False) or bool(r.get("data", {}).get("result"))
-            empty = [k for k, data in has_data.items() if not data and "replaced_total" not in k[3]]
+            allowed_empty = ["replaced_total", "batchwatch_job_waiting_pods",
+                             "batchwatch_cronjob_create_failures_total"]
+            if "batchwatch_cronjob_pod_failures_total" not in metrics:
+                print("batchwatch exports no pod or event series yet: their panels may be empty")
+                allowed_empty += POD_EVENT_METRICS
+            empty = [k for k, data in has_data.items()
+                     if not data and not any(m in k[3] for m in allowed_empty)]
             self.assertNotIn(token, group.log("batchwatch"))
             self.assertNotIn(token, stack.http_text(bw + "/metrics"))
             self.assertEqual(failed, [], "queries that did not run")
