@@ -14,7 +14,7 @@ pages and watch lines are served from those bytes (the fake API server's own lis
 deep-copies and re-encodes every object per page, which would make it the bottleneck).
 
     scripts/scale.py [--jobs 100000] [--cronjobs 10000] [--pods 0] [--batchwatch PATH]
-                     [--json FILE]
+                     [--json FILE] [--batchwatch-arg=--shard=1 --batchwatch-arg=--total-shards=3]
 Pods and Events are served under /api/v1 (Events always empty); the server ignores selectors
 (every pod it makes has the job-name label).
     scripts/scale.py --smoke      # tiny run (200 Jobs, 20 CronJobs) with sanity checks (ctest)
@@ -370,7 +370,7 @@ def measure(args):
         t0 = time.monotonic()
         exporter = subprocess.Popen(
             [args.batchwatch, "--apiserver", "http://127.0.0.1:%d" % info["port"],
-             "--listen-address", "127.0.0.1:0", "--log-format", "json"],
+             "--listen-address", "127.0.0.1:0", "--log-format", "json"] + args.batchwatch_arg,
             stdout=log, stderr=subprocess.STDOUT)
         port = None
         while port is None:
@@ -465,6 +465,8 @@ def main():
                     help="also serve this many pods of the Jobs (about 4 KB each)")
     ap.add_argument("--batchwatch", default=os.environ.get(
         "BATCHWATCH_BIN", os.path.join(ROOT, "build", "exporter", "app", "batchwatch")))
+    ap.add_argument("--batchwatch-arg", action="append", default=[], metavar="ARG",
+                    help="one more batchwatch argument (repeat), e.g. --batchwatch-arg=--shard=1")
     ap.add_argument("--scrapes", type=int, default=100)
     ap.add_argument("--client", choices=("curl", "python"),
                     default="curl" if shutil.which("curl") else "python",

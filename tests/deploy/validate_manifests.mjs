@@ -4,10 +4,13 @@
 // (Service -> Deployment labels and ports, probes -> ports, RBAC -> ServiceAccount, ...).
 // Each rule also runs against a broken copy of the manifests to prove it catches the breakage.
 //
-// Usage: node validate_manifests.mjs [--rendered FILE]
+// Usage: node validate_manifests.mjs [--rendered FILE [--sharded BASE_FILE]]
 //   Reads deploy/ from $BATCHWATCH_SOURCE_DIR (default: two folders up). With --rendered, the
 //   objects come from `kubectl kustomize deploy/` output instead of the raw files, and the
-//   namespace kustomize applied is checked as well.
+//   namespace kustomize applied is checked as well. With --sharded, FILE is
+//   `kubectl kustomize deploy-sharded/` and BASE_FILE the rendering of deploy/: the same rules
+//   apply to its StatefulSet, plus the sharding rules, and its pod template must be the base
+//   Deployment's apart from the shard flags.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -15,7 +18,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { Namespace, Service, ServiceAccount } from "kubernetes-models/v1";
-import { Deployment } from "kubernetes-models/apps/v1";
+import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { ClusterRole, ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import {
   PrometheusRule,
@@ -27,6 +30,8 @@ const sourceDir = process.env.BATCHWATCH_SOURCE_DIR ?? path.resolve(here, "../..
 const deployDir = path.join(sourceDir, "deploy");
 const renderedArg = process.argv.indexOf("--rendered");
 const renderedFile = renderedArg > 0 ? process.argv[renderedArg + 1] : null;
+const shardedArg = process.argv.indexOf("--sharded");
+const baseFile = shardedArg > 0 ? process.argv[shardedArg + 1] : null;
 
 const NAMESPACE = "batchwatch";
 const METRICS_PORT = 9981;
@@ -37,6 +42,7 @@ const MODELS = {
   "v1/ServiceAccount": ServiceAccount,
   "v1/Service": Service,
   "apps/v1/Deployment": Deployment,
+  "apps/v1/StatefulSet": StatefulSet,
   "rbac.authorization.k8s.io/v1/ClusterRole": ClusterRole,
   "rbac.authorization.k8s.io/v1/ClusterRoleBinding": ClusterRoleBinding,
   "monitoring.coreos.com/v1/ServiceMonitor": ServiceMonitor,
@@ -66,7 +72,7 @@ function loadObjects() {
   const objects = [];
   if (renderedFile) {
     const text = fs.readFileSync(renderedFile === "-" ? 0 : renderedFile, "utf8");
-    objects.push(...parseDocuments(text, "kubectl kustomize deploy/"));
+    objects.push(...parseDocuments(text, `kubectl kustomize ${baseFile ? "deploy-sharded" : "deploy"}/`));
   } else {
     for (const file of loadKustomization().resources ?? []) {
       const full = path.join(deployDir, file);
@@ -89,8 +95,14 @@ const one = (objects, kind) => {
 };
 const subset = (small, big) =>
   Object.entries(small ?? {}).every(([k, v]) => (big ?? {})[k] === v);
+// The exporters' workload: the Deployment of deploy/, or the StatefulSet of deploy-sharded/.
+const workload = (objects) => {
+  const found = objects.filter((o) => ["Deployment", "StatefulSet"].includes(o.obj.kind));
+  if (found.length !== 1) throw new Error(`expected exactly one Deployment or StatefulSet, found ${found.length}`);
+  return found[0].obj;
+};
 const containerOf = (objects) => {
-  const containers = one(objects, "Deployment").spec.template.spec.containers;
+  const containers = workload(objects).spec.template.spec.containers;
   const c = containers.find((x) => x.name === "batchwatch");
   if (!c) throw new Error("the Deployment has no container named batchwatch");
   return c;
@@ -121,8 +133,8 @@ const RULES = {
       }
     }
   },
-  "the Service selects the Deployment's pods": (objects) => {
-    const d = one(objects, "Deployment");
+  "the Service selects the exporter's pods": (objects) => {
+    const d = workload(objects);
     const s = one(objects, "Service");
     const labels = d.spec.template.metadata?.labels;
     if (!s.spec.selector || !Object.keys(s.spec.selector).length)
@@ -130,7 +142,7 @@ const RULES = {
     if (!subset(s.spec.selector, labels))
       throw new Error(`Service selector ${JSON.stringify(s.spec.selector)} does not match pod labels ${JSON.stringify(labels)}`);
     if (!subset(d.spec.selector.matchLabels, labels))
-      throw new Error("the Deployment's selector does not match its own pod labels");
+      throw new Error("the workload's selector does not match its own pod labels");
   },
   "the Service's named metrics port reaches the container port": (objects) => {
     const s = one(objects, "Service");
@@ -157,7 +169,7 @@ const RULES = {
   },
   "the pod runs under the ServiceAccount the ClusterRoleBinding grants": (objects) => {
     const sa = one(objects, "ServiceAccount").metadata.name;
-    const d = one(objects, "Deployment");
+    const d = workload(objects);
     if (d.spec.template.spec.serviceAccountName !== sa)
       throw new Error(`the pod uses ServiceAccount ${d.spec.template.spec.serviceAccountName}, not ${sa}`);
     const crb = one(objects, "ClusterRoleBinding");
@@ -191,7 +203,7 @@ const RULES = {
       if (!granted.has(need)) throw new Error(`the ClusterRole lacks ${need}`);
   },
   "the pod is locked down (restricted Pod Security Standard)": (objects) => {
-    const pod = one(objects, "Deployment").spec.template.spec;
+    const pod = workload(objects).spec.template.spec;
     const c = containerOf(objects);
     const psc = pod.securityContext ?? {};
     const csc = c.securityContext ?? {};
@@ -214,7 +226,7 @@ const RULES = {
   "the image's numeric user and port match the Dockerfile": (objects) => {
     const dockerfile = fs.readFileSync(path.join(sourceDir, "Dockerfile"), "utf8");
     const user = [...dockerfile.matchAll(/^USER\s+(\d+)/gm)].pop()?.[1];
-    const pod = one(objects, "Deployment").spec.template.spec;
+    const pod = workload(objects).spec.template.spec;
     const uid = containerOf(objects).securityContext?.runAsUser ?? pod.securityContext?.runAsUser;
     if (user === undefined) throw new Error("the Dockerfile has no numeric USER");
     if (uid !== undefined && String(uid) !== user)
@@ -223,7 +235,7 @@ const RULES = {
       throw new Error(`the Dockerfile does not EXPOSE ${METRICS_PORT}`);
   },
   "the state file lives on a mounted volume": (objects) => {
-    const pod = one(objects, "Deployment").spec.template.spec;
+    const pod = workload(objects).spec.template.spec;
     const c = containerOf(objects);
     const arg = (c.args ?? []).find((a) => a.startsWith("--state-file="));
     if (!arg) throw new Error("no --state-file argument");
@@ -251,6 +263,48 @@ const RULES = {
   },
 };
 
+// deploy-sharded/ only.
+const argValue = (c, flag) => (c.args ?? []).find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
+const SHARD_FLAGS = ["--shard", "--shard-from-pod-name", "--total-shards"];
+const withoutShardFlags = (template) => {
+  const t = structuredClone(template);
+  for (const c of t.spec.containers) {
+    c.args = (c.args ?? []).filter((a) => !SHARD_FLAGS.some((f) => a.startsWith(`${f}=`)));
+    c.env = (c.env ?? []).filter((e) => e.name !== "POD_NAME");
+    if (!c.env.length) delete c.env;
+  }
+  return t;
+};
+const SHARDED_RULES = {
+  "each pod takes its shard from its own name, of as many shards as replicas": (objects) => {
+    const sts = one(objects, "StatefulSet");
+    const c = containerOf(objects);
+    const env = (c.env ?? []).find((e) => e.name === "POD_NAME");
+    if (env?.valueFrom?.fieldRef?.fieldPath !== "metadata.name")
+      throw new Error("POD_NAME does not come from the downward API's metadata.name");
+    if (argValue(c, "--shard-from-pod-name") !== "$(POD_NAME)")
+      throw new Error("no --shard-from-pod-name=$(POD_NAME) argument");
+    if (argValue(c, "--shard") !== undefined) throw new Error("a fixed --shard in a StatefulSet");
+    const total = Number(argValue(c, "--total-shards"));
+    if (!Number.isInteger(total) || total < 2) throw new Error(`--total-shards is ${total}`);
+    if (sts.spec.replicas !== total)
+      throw new Error(`${sts.spec.replicas} replicas but --total-shards=${total}`);
+  },
+  "the StatefulSet's governing Service is headless (every shard is scraped)": (objects) => {
+    const sts = one(objects, "StatefulSet");
+    const s = one(objects, "Service");
+    if (s.metadata.name !== sts.spec.serviceName)
+      throw new Error(`serviceName ${sts.spec.serviceName} is not the Service ${s.metadata.name}`);
+    if (s.spec.clusterIP !== "None") throw new Error("the Service is not headless (clusterIP: None)");
+  },
+  "the pod template is the base Deployment's apart from the shard flags": (objects) => {
+    const base = parseDocuments(fs.readFileSync(baseFile, "utf8"), "kubectl kustomize deploy/");
+    assert.deepEqual(withoutShardFlags(one(objects, "StatefulSet").spec.template),
+      withoutShardFlags(one(base, "Deployment").spec.template));
+  },
+};
+if (baseFile) Object.assign(RULES, SHARDED_RULES);
+
 const objects = loadObjects();
 
 describe("deploy/ kustomization", () => {
@@ -275,13 +329,13 @@ describe("deploy/ kustomization", () => {
   });
 });
 
-describe(`deploy/ manifests${renderedFile ? " (rendered by kubectl kustomize)" : ""}`, () => {
+describe(`${baseFile ? "deploy-sharded" : "deploy"}/ manifests${renderedFile ? " (rendered by kubectl kustomize)" : ""}`, () => {
   for (const [name, rule] of Object.entries(RULES)) it(name, () => rule(objects));
 });
 
 // Broken copies of the manifests: the named rule must reject each one.
 const MUTATIONS = [
-  ["the Service selects the Deployment's pods", "a Service selector with a typo",
+  ["the Service selects the exporter's pods", "a Service selector with a typo",
     (o) => { one(o, "Service").spec.selector["app.kubernetes.io/name"] = "batchwach"; }],
   ["the Service's named metrics port reaches the container port", "a renamed Service port",
     (o) => { one(o, "Service").spec.ports[0].name = "http"; }],
@@ -296,7 +350,7 @@ const MUTATIONS = [
   ["the pod runs under the ServiceAccount the ClusterRoleBinding grants", "a binding to another ServiceAccount",
     (o) => { one(o, "ClusterRoleBinding").subjects[0].name = "default"; }],
   ["the pod runs under the ServiceAccount the ClusterRoleBinding grants", "a pod on the default ServiceAccount",
-    (o) => { delete one(o, "Deployment").spec.template.spec.serviceAccountName; }],
+    (o) => { delete workload(o).spec.template.spec.serviceAccountName; }],
   ["the ClusterRole only reads Jobs, CronJobs, Pods and Events", "a delete verb",
     (o) => { one(o, "ClusterRole").rules[0].verbs.push("delete"); }],
   ["the ClusterRole only reads Jobs, CronJobs, Pods and Events", "access to secrets",
@@ -317,16 +371,16 @@ const MUTATIONS = [
     (o) => { delete containerOf(o).resources.limits.memory; }],
   ["the pod is locked down (restricted Pod Security Standard)", "an unconfined seccomp profile",
     (o) => {
-      delete one(o, "Deployment").spec.template.spec.securityContext.seccompProfile;
+      delete workload(o).spec.template.spec.securityContext.seccompProfile;
       containerOf(o).securityContext.seccompProfile = { type: "Unconfined" };
     }],
   ["the pod is locked down (restricted Pod Security Standard)", "root allowed",
     (o) => {
-      delete one(o, "Deployment").spec.template.spec.securityContext.runAsNonRoot;
+      delete workload(o).spec.template.spec.securityContext.runAsNonRoot;
       delete containerOf(o).securityContext.runAsNonRoot;
     }],
   ["the image's numeric user and port match the Dockerfile", "a runAsUser the image does not use",
-    (o) => { one(o, "Deployment").spec.template.spec.securityContext.runAsUser = 1000; }],
+    (o) => { workload(o).spec.template.spec.securityContext.runAsUser = 1000; }],
   ["the state file lives on a mounted volume", "a state file on the read-only root",
     (o) => { const c = containerOf(o); c.args = c.args.map((a) => a.startsWith("--state-file=") ? "--state-file=/data/state.json" : a); }],
   ["the ServiceMonitor scrapes the Service's metrics port", "a ServiceMonitor on a port number",
@@ -340,6 +394,33 @@ const MUTATIONS = [
   ["every object validates against its schema", "a ServiceMonitor with a numeric endpoint port",
     (o) => { one(o, "ServiceMonitor").spec.endpoints[0].port = 9981; }],
 ];
+
+if (baseFile) {
+  const c = containerOf;
+  const setArg = (o, flag, value) => {
+    const k = c(o);
+    k.args = k.args.filter((a) => !a.startsWith(`${flag}=`));
+    if (value !== null) k.args.push(`${flag}=${value}`);
+  };
+  MUTATIONS.push(
+    ["each pod takes its shard from its own name, of as many shards as replicas", "4 replicas of 3 shards",
+      (o) => { one(o, "StatefulSet").spec.replicas = 4; }],
+    ["each pod takes its shard from its own name, of as many shards as replicas", "the namespace as pod name",
+      (o) => { c(o).env[0].valueFrom.fieldRef.fieldPath = "metadata.namespace"; }],
+    ["each pod takes its shard from its own name, of as many shards as replicas", "a fixed --shard",
+      (o) => { setArg(o, "--shard-from-pod-name", null); setArg(o, "--shard", "0"); }],
+    ["each pod takes its shard from its own name, of as many shards as replicas", "no --total-shards",
+      (o) => { setArg(o, "--total-shards", null); }],
+    ["the StatefulSet's governing Service is headless (every shard is scraped)", "a ClusterIP Service",
+      (o) => { delete one(o, "Service").spec.clusterIP; }],
+    ["the StatefulSet's governing Service is headless (every shard is scraped)", "another serviceName",
+      (o) => { one(o, "StatefulSet").spec.serviceName = "batchwatch-shards"; }],
+    ["the pod template is the base Deployment's apart from the shard flags", "a drifted memory limit",
+      (o) => { c(o).resources.limits.memory = "1Gi"; }],
+    ["the pod template is the base Deployment's apart from the shard flags", "a dropped argument",
+      (o) => { setArg(o, "--log-format", null); }],
+  );
+}
 
 describe("each rule rejects manifests that break it", () => {
   for (const [rule, name, mutate] of MUTATIONS) {
