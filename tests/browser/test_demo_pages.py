@@ -11,9 +11,10 @@ process on 127.0.0.1 with a free port and stopped by its PID, also on failure.
   for the slots old enough to be decided) and the runs table against the Jobs it created.
 - Screenshots (fleet, a CronJob page, a 390x844 phone viewport) under the build directory
   ($BATCHWATCH_SCREENSHOT_DIR, default build/tests/browser/screenshots/).
-- 10,000 CronJobs in a fake API server: the time to load the fleet page and to filter it is
+- 10,000 CronJobs in scripts/scale.py's API server: the time to load the fleet page and to filter it is
   printed (not asserted).
 Until the pages exist, the test skips when `/` has no <table id="fleet">."""
+import json
 import os
 import sys
 import time
@@ -31,7 +32,7 @@ import cdp  # noqa: E402
 import dom_checks  # noqa: E402
 import simulator  # noqa: E402
 import stack  # noqa: E402
-from fake_apiserver import FakeCluster, make_cronjob, serve  # noqa: E402
+from fake_apiserver import FakeCluster, serve  # noqa: E402
 
 NO_PAGES = ("batchwatch serves no status page yet (no <table id=\"fleet\"> at /): the pages of "
             "issue 13 are not merged")
@@ -214,19 +215,24 @@ class TenThousandCronJobs(unittest.TestCase):
             self.skipTest(missing)
         if pages_missing:
             self.skipTest(NO_PAGES)
-        cluster = FakeCluster()
-        now = int(time.time())
-        schedules = ["*/5 * * * *", "0 * * * *", "30 2 * * *", "*/15 9-17 * * 1-5"]
-        for i in range(SCALE_CRONJOBS):
-            cluster.create("cronjobs", make_cronjob(
-                "team-%d" % (i % 300), "cron-%d" % i, schedules[i % 4],
-                time_zone="Europe/Berlin" if i % 3 == 0 else None, last_schedule=now - 300,
-                created=now - 86400))
-        server = serve(cluster, 0)
+        # scripts/scale.py's server: pre-serialised objects (the fake API server's own list path
+        # re-encodes every object per page and would not list 10,000 in time here).
         group = stack.ProcessGroup()
+        port_file = os.path.join(group.workdir, "apiserver.json")
         browser = None
         try:
-            bw = stack.start_batchwatch(group, BIN, server.url)
+            group.start("apiserver", [sys.executable, os.path.join(SRC, "scripts", "scale.py"),
+                                      "--serve", "--jobs", "0", "--cronjobs",
+                                      str(SCALE_CRONJOBS), "--port-file", port_file])
+            def port():
+                group.check_alive()
+                if os.path.exists(port_file):
+                    with open(port_file) as f:
+                        return json.load(f)["port"]
+                return None
+            bw = stack.start_batchwatch(
+                group, BIN, "http://127.0.0.1:%d" % stack.wait_until(
+                    port, 120, what="the 10,000-CronJob API server"))
             stack.wait_until(lambda: stack.http_json_ok(bw + "/readyz"), 120,
                              what="batchwatch /readyz with 10,000 CronJobs")
             if not has_fleet_table(bw):
@@ -237,7 +243,7 @@ class TenThousandCronJobs(unittest.TestCase):
             rows = dom_checks.check_fleet(page)
             self.assertEqual(len(rows), SCALE_CRONJOBS)
             typed, in_page, visible = dom_checks.time_filter(page, "cron-9999")
-            self.assertIn(("team-99", "cron-9999"), visible)
+            self.assertEqual({name for _, name in visible}, {"cron-9999"})
             page.screenshot(os.path.join(SHOTS, "scale-fleet-filtered.png"), full_page=False)
             dom_checks.check_clean(page)
             print("\n%d CronJobs: fleet page loaded in %.2f s; filter typed over CDP in %.2f s, "
@@ -248,7 +254,6 @@ class TenThousandCronJobs(unittest.TestCase):
             if browser is not None:
                 browser.close()
             group.stop()
-            server.stop()
 
 
 if __name__ == "__main__":
