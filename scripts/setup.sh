@@ -15,6 +15,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev python3 curl openssl
   clang libclang-rt-14-dev clang-format
   prometheus prometheus-alertmanager yamllint shellcheck jsonnet
+  # the browser tests (tests/browser: headless chromium over the DevTools protocol)
+  chromium python3-websocket
   # the container image stage (scripts/image.sh, tests/image)
   buildah podman runc debootstrap
 )

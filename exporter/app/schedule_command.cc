@@ -1,5 +1,6 @@
-// `batchwatch schedule`: list mode prints the next slots in the schedule's zone; --due mode
-// prints the controller's decision as one JSON object.
+// `batchwatch schedule`: list mode prints the next slots in the schedule's zone (after the
+// schedule in words with --explain); --due mode prints the controller's decision as one JSON
+// object.
 #include "app/schedule_command.h"
 
 #include <cctz/time_zone.h>
@@ -13,6 +14,7 @@
 
 #include "batch/wall_clock.h"
 #include "cron/controller.h"
+#include "cron/explain.h"
 #include "cron/schedule.h"
 #include "text/json_string.h"
 
@@ -24,9 +26,11 @@ using cron::UnixSeconds;
 constexpr const char* kUsage =
     "usage:\n"
     "  batchwatch schedule SPEC [--time-zone ZONE] [--controller-time-zone ZONE]\n"
-    "                      [--from RFC3339] [--count N]\n"
+    "                      [--from RFC3339] [--count N] [--explain]\n"
     "      Print the next N slots (default 5) strictly after --from (default now), one per\n"
-    "      line, in RFC 3339 with the UTC offset of the schedule's zone.\n"
+    "      line, in RFC 3339 with the UTC offset of the schedule's zone. --explain first\n"
+    "      prints the schedule in English on a line of its own, e.g.\n"
+    "      \"Every 15 minutes, from 09:00 through 17:45, on Monday through Friday, in UTC\".\n"
     "  batchwatch schedule SPEC --due --now RFC3339 --creation-time RFC3339\n"
     "                      [--last-schedule-time RFC3339] [--starting-deadline-seconds N]\n"
     "                      [--time-zone ZONE] [--controller-time-zone ZONE] [--name NAME]\n"
@@ -47,6 +51,7 @@ struct Options {
   std::optional<int64_t> sds;
   int64_t count = 5;
   bool due = false;
+  bool explain = false;
   std::optional<std::string> name;
 };
 
@@ -88,6 +93,10 @@ std::string ParseArgs(int argc, char** argv, Options* o, bool* help) {
     }
     if (arg == "--due") {
       o->due = true;
+      continue;
+    }
+    if (arg == "--explain") {
+      o->explain = true;
       continue;
     }
     if (arg.size() > 2 && arg.substr(0, 2) == "--") {
@@ -151,6 +160,7 @@ std::string ParseArgs(int argc, char** argv, Options* o, bool* help) {
     if (!o->now) return "--due needs --now";
     if (!o->creation) return "--due needs --creation-time";
     if (o->from) return "--from is not used with --due (use --now)";
+    if (o->explain) return "--explain is not used with --due";
   } else if (o->now || o->creation || o->last_schedule || o->sds || o->name) {
     return "--now, --creation-time, --last-schedule-time, --starting-deadline-seconds and "
            "--name need --due";
@@ -198,6 +208,17 @@ int RunScheduleCommand(int argc, char** argv, std::ostream& out, std::ostream& e
     if (r.error == cron::ScheduleError::kNeverFires) {
       err << "batchwatch schedule: never_fires: " << r.message << "\n";
       return 2;
+    }
+    if (o.explain) {
+      // The zone the slots below are in, named as a TZ= prefix would be.
+      const bool prefixed = o.spec->rfind("TZ=", 0) == 0 || o.spec->rfind("CRON_TZ=", 0) == 0;
+      std::string words, error;
+      if (!cron::ExplainSchedule(prefixed ? *o.spec : "TZ=" + r.zone_name + " " + *o.spec, &words,
+                                 &error)) {
+        err << "batchwatch schedule: " << error << "\n";  // resolved above: not expected
+        return 2;
+      }
+      out << words << "\n";
     }
     UnixSeconds t = now;
     for (int64_t i = 0; i < o.count; ++i) {

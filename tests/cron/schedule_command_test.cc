@@ -49,6 +49,28 @@ TEST(ScheduleCommandList, TzPrefixWinsOverTimeZoneFlag) {
   EXPECT_EQ(r.out, "2024-04-01T02:00:00+02:00\n");
 }
 
+TEST(ScheduleCommandList, ExplainPrintsTheWordsFirstInTheSlotsZone) {
+  Result r = RunCommand(
+      {"*/15 9-17 * * 1-5", "--explain", "--from", "2024-01-01T08:00:00Z", "--count", "2"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "Every 15 minutes, from 09:00 through 17:45, on Monday through Friday, in UTC\n"
+            "2024-01-01T09:00:00+00:00\n2024-01-01T09:15:00+00:00\n");
+  r = RunCommand({"0 2 * * *", "--time-zone", "Asia/Shanghai", "--from", "2024-01-01T00:00:00Z",
+                  "--count", "1", "--explain"});
+  EXPECT_EQ(r.out, "At 02:00 every day, in Asia/Shanghai\n2024-01-02T02:00:00+08:00\n");
+  r = RunCommand({"CRON_TZ=Europe/Berlin @daily", "--time-zone", "Asia/Tokyo", "--from",
+                  "2024-01-01T00:00:00Z", "--count", "1", "--explain"});
+  EXPECT_EQ(r.out, "At 00:00 every day, in Europe/Berlin\n2024-01-02T00:00:00+01:00\n");
+  r = RunCommand({"@every 1h30m", "--explain", "--from", "2024-01-01T00:00:00Z", "--count", "1"});
+  EXPECT_EQ(r.out,
+            "Every 1 hour 30 minutes, counted from the previous scheduled time (the first from "
+            "the CronJob's creation), not aligned to the clock\n2024-01-01T01:30:00+00:00\n");
+  // Without --explain the output is unchanged: slots only.
+  r = RunCommand({"0 2 * * *", "--from", "2024-01-01T00:00:00Z", "--count", "1"});
+  EXPECT_EQ(r.out, "2024-01-01T02:00:00+00:00\n");
+}
+
 TEST(ScheduleCommandDue, PrintsTheControllerDecision) {
   Result r = RunCommand({"0 * * * *", "--due", "--now", "2016-05-19T15:01:00Z", "--creation-time",
                          "2016-05-19T10:00:10Z", "--name", "backup"});
@@ -125,6 +147,11 @@ INSTANTIATE_TEST_SUITE_P(
                 {"@daily", "--due", "--now", "2024-01-01T00:00:00Z"},
                 "--due needs --creation-time"},
         BadCase{"name_without_due", {"@daily", "--name", "x"}, "need --due"},
+        BadCase{"explain_with_due",
+                {"@daily", "--due", "--explain", "--now", "2024-01-01T00:00:00Z", "--creation-time",
+                 "2024-01-01T00:00:00Z"},
+                "--explain is not used with --due"},
+        BadCase{"explain_never_fires", {"0 0 30 2 *", "--explain"}, "never_fires"},
         BadCase{"bad_deadline",
                 {"@daily", "--due", "--now", "2024-01-01T00:00:00Z", "--creation-time",
                  "2024-01-01T00:00:00Z", "--starting-deadline-seconds", "-1"},
@@ -147,6 +174,7 @@ TEST(ScheduleCommandHelp, PrintsUsage) {
   Result r = RunCommand({"--help"});
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("usage:"), std::string::npos);
+  EXPECT_NE(r.out.find("[--explain]"), std::string::npos);
 }
 
 }  // namespace
