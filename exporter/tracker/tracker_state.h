@@ -21,6 +21,7 @@
 #include "batch/objects.h"
 #include "cron/controller.h"
 #include "tracker/decision_log.h"
+#include "tracker/ledger.h"
 #include "tracker/metric_table.h"
 #include "tracker/options.h"
 #include "tracker/slot_accountant.h"
@@ -121,6 +122,7 @@ struct CronJobRecord {
   std::string slot_uid;
   SlotAccountant slots;
   CronJobHistory history;
+  Ledger ledger;  // the recent decisions behind `history` (tracker/ledger.h)
 
   UnixSeconds wake_at = kNever;
   bool lagging = false;
@@ -131,6 +133,7 @@ struct CronJobRecord {
 struct GroupRecord {
   uint32_t ns = 0, group = 0;
   RunCounts runs;
+  Ledger ledger;  // runs only
   RenderedText<kGroupFamilyCount> rendered;
 };
 
@@ -174,6 +177,8 @@ struct TrackerImpl {
   void UpsertCronJob(const batch::CronJob& cj, UnixSeconds now);
   void DeleteCronJob(const batch::CronJob& cj, UnixSeconds now);
   void CountRun(JobRecord& jr, const batch::Job& job, Result result, bool counters);
+  // The ledger's entry for a run CountRun accounts (`counted`: the counters moved).
+  void RecordRun(const JobRecord& jr, const batch::Job& job, const RunKey& key, bool counted);
   void AddEvidence(CronJobRecord& r, UnixSeconds slot, UnixSeconds creation);
   void StartAccounting(CronJobRecord& r);
 
