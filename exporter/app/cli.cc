@@ -24,6 +24,7 @@
 #include "kube/connection.h"
 #include "log/log.h"
 #include "tracker/tracker.h"
+#include "web/web.h"
 
 namespace batchwatch::app {
 namespace {
@@ -147,6 +148,9 @@ int Main(int argc, char** argv) {
                                : flags.job_gauges == "none" ? tracker::JobGauges::kNone
                                                             : tracker::JobGauges::kUnfinished;
   tracker_options.clock = batch::WallClockSeconds;
+  tracker_options.ledger.max_slots = static_cast<size_t>(flags.ledger_slots);
+  tracker_options.ledger.max_runs = static_cast<size_t>(flags.ledger_runs);
+  tracker_options.ledger.max_age_seconds = flags.ledger_max_age_seconds;
   tracker::Tracker tracker(tracker_options);
   if (!flags.state_file.empty()) {
     if (!CheckStateDirectoryWritable(flags.state_file, &error)) {
@@ -177,7 +181,8 @@ int Main(int argc, char** argv) {
   kube::ClusterWatcher watcher(connection, watch_options, &shard_filter);
 
   http::Handlers handlers;
-  const InstanceInfo instance{kVersion, kRevision, flags.shard, flags.total_shards};
+  const InstanceInfo instance{kVersion, kRevision, flags.shard, flags.total_shards,
+                              flags.external_url};
   handlers.metrics = [&tracker, &watcher, &instance, &state_saver](std::string* out) {
     // The exporter's own few series first: AppendMetrics sizes the body exactly, so anything
     // appended after it would reallocate and copy the whole body (30 MB at 100k Jobs).
@@ -185,6 +190,13 @@ int Main(int argc, char** argv) {
     tracker.AppendMetrics(out);
   };
   handlers.unsynced = [&watcher]() { return watcher.Unsynced(); };
+  web::SiteOptions site_options;
+  site_options.external_url = flags.external_url;
+  // site_options.explain_schedule: cron::ExplainSchedule once exporter/cron/explain.h is merged.
+  const web::Site site(&tracker, site_options);
+  handlers.pages = [&site](const http::Request& request, http::Response* response) {
+    site.Handle(request, response);
+  };
   http::ServerOptions server_options;
   server_options.listen_address = flags.listen_address;
   server_options.web_config_file = flags.web_config_file;

@@ -1,5 +1,6 @@
 #include "app/flags.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <functional>
 #include <sstream>
@@ -84,6 +85,20 @@ const std::vector<FlagSpec>& Specs() {
       {"state-save-interval", "SECONDS", Kind::kInt,
        "how often the state file is written (default 60; also written on shutdown).",
        [](Flags* f) -> void* { return &f->state_save_interval_seconds; }},
+      {"ledger-slots", "N", Kind::kInt,
+       "slots kept per CronJob in the slot ledger shown by the status pages and /api/v1/ "
+       "(default 200; docs/api.md).",
+       [](Flags* f) -> void* { return &f->ledger_slots; }},
+      {"ledger-runs", "N", Kind::kInt,
+       "runs kept per CronJob and per job group in the slot ledger (default 200).",
+       [](Flags* f) -> void* { return &f->ledger_runs; }},
+      {"ledger-max-age", "DURATION", Kind::kString,
+       "ledger entries older than this are dropped: e.g. 14d, 36h, 90m, 600s (default 14d).",
+       [](Flags* f) -> void* { return &f->ledger_max_age; }},
+      {"external-url", "URL", Kind::kString,
+       "the URL users reach this exporter at (as Prometheus's --web.external-url): exposed in "
+       "batchwatch_status_page_info so alerts can link to a CronJob's page (default: none).",
+       [](Flags* f) -> void* { return &f->external_url; }},
       {"job-group-label", "KEY", Kind::kString,
        "label that groups standalone Jobs into job_group (default app.kubernetes.io/name; "
        "fallbacks: generateName, then the Job name).",
@@ -113,6 +128,34 @@ const std::vector<FlagSpec>& Specs() {
        [](Flags* f) -> void* { return &f->version; }},
   };
   return specs;
+}
+
+// "14d", "36h", "90m", "600s" or plain seconds; at least 1 s and at most 400 days.
+bool ParseDuration(const std::string& v, int64_t* seconds) {
+  if (v.empty() || v.size() > 12) return false;
+  int64_t unit = 1;
+  std::string digits = v;
+  switch (v.back()) {
+    case 'd':
+      unit = 86400;
+      break;
+    case 'h':
+      unit = 3600;
+      break;
+    case 'm':
+      unit = 60;
+      break;
+    case 's':
+      break;
+    default:
+      digits += ' ';  // no unit: seconds
+  }
+  digits.pop_back();
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return false;
+  int64_t n = std::strtoll(digits.c_str(), nullptr, 10) * unit;
+  if (n < 1 || n > 400 * 86400) return false;
+  *seconds = n;
+  return true;
 }
 
 bool ParseBool(const std::string& v, bool* out) {
@@ -231,6 +274,17 @@ ParseResult ParseFlags(int argc, char** argv, Flags* flags, std::string* error) 
   if (flags->shard >= flags->total_shards) {
     *error = "flag --shard: " + std::to_string(flags->shard) + " is not below --total-shards " +
              std::to_string(flags->total_shards) + " (shards are numbered from 0)";
+    return ParseResult::kError;
+  }
+  if (!ParseDuration(flags->ledger_max_age, &flags->ledger_max_age_seconds)) {
+    *error = "flag --ledger-max-age: \"" + flags->ledger_max_age +
+             "\" is not a duration from 1s to 400d (e.g. 14d, 36h, 90m, 600s)";
+    return ParseResult::kError;
+  }
+  if (!flags->external_url.empty() && flags->external_url.rfind("http://", 0) != 0 &&
+      flags->external_url.rfind("https://", 0) != 0) {
+    *error =
+        "flag --external-url: \"" + flags->external_url + "\" must start with http:// or https://";
     return ParseResult::kError;
   }
   if (flags->job_group_label.empty()) {

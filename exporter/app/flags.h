@@ -2,6 +2,7 @@
 // generated from it, so the two cannot drift apart.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,12 @@ struct Flags {
   std::string web_config_file;
   std::string state_file;
   int state_save_interval_seconds = 60;
+  // The slot ledger (docs/api.md) and the status pages.
+  int ledger_slots = 200;
+  int ledger_runs = 200;
+  std::string ledger_max_age = "14d";
+  int64_t ledger_max_age_seconds = 14 * 86400;  // ledger_max_age, resolved by ParseFlags
+  std::string external_url;
   // Logging.
   std::string log_level = "info";
   std::string log_format = "text";

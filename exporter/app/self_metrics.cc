@@ -21,6 +21,12 @@ void AppendSelfMetrics(const kube::ClusterWatcher& watcher, const InstanceInfo& 
   AppendSample(out, metrics::kShardOrdinal, {}, instance.shard);
   AppendHeader(out, metrics::kTotalShards);
   AppendSample(out, metrics::kTotalShards, {}, instance.total_shards);
+  if (!instance.external_url.empty()) {
+    std::string url = instance.external_url;
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    AppendHeader(out, metrics::kStatusPageInfo);
+    AppendSample(out, metrics::kStatusPageInfo, {url}, 1);
+  }
   if (state.enabled) {
     AppendHeader(out, metrics::kStateSaveErrors);
     AppendSample(out, metrics::kStateSaveErrors, {}, static_cast<double>(state.errors.load()));

@@ -14,6 +14,7 @@ namespace batchwatch::app {
 struct InstanceInfo {
   std::string version, revision;
   int shard = 0, total_shards = 1;
+  std::string external_url;  // --external-url ("" = none)
 };
 
 // Saving the --state-file: written by the main loop, read by scrapes.

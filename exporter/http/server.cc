@@ -396,6 +396,23 @@ int Server::Dispatch(mg_connection* conn) {
     Send(conn, 503, "text/plain; charset=utf-8", body);
     return 503;
   }
+  if (handlers_.pages) {
+    Request request{method, uri, req->query_string != nullptr ? req->query_string : ""};
+    Response response;
+    handlers_.pages(request, &response);
+    HeaderList headers = web_.headers;
+    headers.insert(headers.end(), response.headers.begin(), response.headers.end());
+    std::string gz;
+    if (response.body.size() > 4096 && AcceptsGzip(mg_get_header(conn, "Accept-Encoding"))) {
+      gz = Gzip(response.body);
+    }
+    if (!gz.empty()) {
+      SendResponse(conn, response.status, response.content_type.c_str(), gz, headers, "gzip");
+    } else {
+      SendResponse(conn, response.status, response.content_type.c_str(), response.body, headers);
+    }
+    return response.status;
+  }
   if (uri == "/") {
     Send(conn, 200, "text/html; charset=utf-8", kLandingPage);
     return 200;

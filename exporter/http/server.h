@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "http/basic_auth.h"
@@ -19,11 +20,30 @@ struct mg_connection;
 
 namespace batchwatch::http {
 
+// A request for a path the server does not serve itself (anything but /metrics, /healthz and
+// /readyz), handed to Handlers::pages. `path` is URL-decoded (civetweb's local_uri); `query` is
+// the raw query string.
+struct Request {
+  std::string method;  // GET or HEAD
+  std::string path;
+  std::string query;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // sent after the web config's
+};
+
 struct Handlers {
   // Appends the full exposition text to *out. Called concurrently from server threads.
   std::function<void(std::string* out)> metrics;
   // Names of what is not synced yet ("jobs", "cronjobs"); empty when ready.
   std::function<std::vector<std::string>()> unsynced;
+  // Every other path (the status pages and the JSON API of exporter/web). Called concurrently.
+  // Unset: `/` is a static landing page and other paths are 404.
+  std::function<void(const Request&, Response*)> pages;
 };
 
 struct ServerOptions {

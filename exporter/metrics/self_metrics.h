@@ -17,6 +17,10 @@ inline constexpr MetricInfo kShardOrdinal = {
 inline constexpr MetricInfo kTotalShards = {
     "batchwatch_total_shards", Type::kGauge,
     "How many shards the CronJobs and job groups are split into (--total-shards).", ""};
+// Only with --external-url: alert annotations join on it to link to a CronJob's status page.
+inline constexpr MetricInfo kStatusPageInfo = {
+    "batchwatch_status_page_info", Type::kGauge,
+    "Where the status pages are reached (--external-url); always 1, absent when not set.", "url"};
 // Only with --state-file; the timestamp has no sample before the first successful save.
 inline constexpr MetricInfo kStateSaveErrors = {
     "batchwatch_state_save_errors_total", Type::kCounter,
@@ -51,8 +55,8 @@ inline constexpr MetricInfo kDecodeErrors = {"batchwatch_decode_errors_total", T
 
 // In the order /metrics shows them.
 inline constexpr const MetricInfo* kSelfMetrics[] = {
-    &kBuildInfo, &kShardOrdinal,   &kTotalShards, &kStateSaveErrors, &kStateLastSave,
-    &kSynced,    &kWatchDegraded,  &kWatchEvents, &kWatchRestarts,   &kApiRequests,
-    &kLastEvent, &kTrackedObjects, &kDecodeErrors};
+    &kBuildInfo,     &kShardOrdinal, &kTotalShards,    &kStatusPageInfo, &kStateSaveErrors,
+    &kStateLastSave, &kSynced,       &kWatchDegraded,  &kWatchEvents,    &kWatchRestarts,
+    &kApiRequests,   &kLastEvent,    &kTrackedObjects, &kDecodeErrors};
 
 }  // namespace batchwatch::metrics

@@ -15,6 +15,16 @@ using UnixSeconds = batch::UnixSeconds;
 
 enum class JobGauges { kUnfinished, kAll, kNone };  // --job-gauges
 
+// Bounds of the slot ledger (tracker/ledger.h): --ledger-slots, --ledger-runs, --ledger-max-age.
+struct LedgerLimits {
+  size_t max_slots = 200;  // per CronJob
+  size_t max_runs = 200;   // per CronJob and per job group
+  int64_t max_age_seconds = 14 * 86400;
+  // A slot that ran counts as "late" when its Job was created more than this after the slot
+  // (docs/api.md). The controller polls every 10 s, so a healthy start delay is a few seconds.
+  int64_t late_after_seconds = 60;
+};
+
 struct TrackerOptions {
   std::string controller_time_zone = "UTC";
   JobGauges job_gauges = JobGauges::kUnfinished;
@@ -35,6 +45,7 @@ struct TrackerOptions {
   size_t max_job_groups = 10000;
   // At most this many distinct terminal-condition reasons; further ones render as "_other".
   size_t max_reasons = 256;
+  LedgerLimits ledger;
 };
 
 }  // namespace batchwatch::tracker

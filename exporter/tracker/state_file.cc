@@ -1,6 +1,6 @@
-// --state-file: counters, histograms, counted Job UIDs and each CronJob's accounted-until
-// point, as versioned JSON. Written atomically (temp file, fsync, rename); a file that cannot
-// be used is moved aside and the tracker starts fresh.
+// --state-file: counters, histograms, counted Job UIDs, each CronJob's accounted-until point
+// and the slot ledger, as versioned JSON. Written atomically (temp file, fsync, rename); a file
+// that cannot be used is moved aside and the tracker starts fresh.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -108,6 +108,65 @@ LoadedRuns RunsFromJson(const json& j) {
   return out;
 }
 
+// The ledger (tracker/ledger.h) as arrays, not objects: at 200 slots and runs per CronJob the
+// key names would be most of the file. Optional on load: files written before it still load.
+json LedgerToJson(const Ledger& l, const StringPool& reasons) {
+  json slots = json::array();
+  for (const SlotEntry& e : l.slots()) {
+    slots.push_back({e.slot, static_cast<int>(e.outcome), static_cast<int>(e.reason), e.evidence,
+                     e.evidence_end, e.decided_after});
+  }
+  json runs = json::array();
+  for (const RunEntry& e : l.runs()) {
+    runs.push_back({std::string(e.job()), std::string(e.uid()), e.slot, e.created, e.started,
+                    e.ended, e.counted_at, reasons.Get(e.reason), TriggerLabel(Trigger(e.trigger)),
+                    ResultLabel(Result(e.result)), e.counted, e.replaced});
+  }
+  return json{{"slots", slots}, {"runs", runs}};
+}
+
+struct LoadedLedger {
+  std::vector<SlotEntry> slots;
+  std::vector<std::pair<RunEntry, std::string>> runs;  // with its reason, interned later
+};
+
+LoadedLedger LedgerFromJson(const json& j) {
+  LoadedLedger out;
+  for (const json& a : j.at("slots")) {
+    if (!a.is_array() || a.size() != 6) throw std::runtime_error("a ledger slot is not 6 values");
+    SlotEntry e;
+    e.slot = Time(a[0]);
+    uint64_t outcome = Count(a[1]), reason = Count(a[2]);
+    if (outcome > static_cast<uint64_t>(SlotOutcome::kUnobserved) || reason > kSuperseded) {
+      throw std::runtime_error("a ledger slot has an unknown outcome or reason");
+    }
+    e.outcome = SlotOutcome(outcome);
+    e.reason = MissReason(reason);
+    e.evidence = Time(a[3]);
+    e.evidence_end = Time(a[4]);
+    uint64_t after = Count(a[5]);
+    if (after > std::numeric_limits<uint32_t>::max()) throw std::runtime_error("ledger slot age");
+    e.decided_after = static_cast<uint32_t>(after);
+    out.slots.push_back(e);
+  }
+  for (const json& a : j.at("runs")) {
+    if (!a.is_array() || a.size() != 12) throw std::runtime_error("a ledger run is not 12 values");
+    RunEntry e;
+    e.job_and_uid = a[0].get<std::string>() + "\n" + a[1].get<std::string>();
+    e.slot = Time(a[2]);
+    e.created = Time(a[3]);
+    e.started = Time(a[4]);
+    e.ended = Time(a[5]);
+    e.counted_at = Time(a[6]);
+    e.trigger = static_cast<uint8_t>(TriggerFromString(a[8].get<std::string>()));
+    e.result = static_cast<uint8_t>(ResultFromString(a[9].get<std::string>()));
+    e.counted = a[10].get<bool>();
+    e.replaced = a[11].get<bool>();
+    out.runs.emplace_back(std::move(e), a[7].get<std::string>());
+  }
+  return out;
+}
+
 std::string Errno() { return std::strerror(errno); }
 
 bool WriteAll(int fd, const std::string& data) {
@@ -141,7 +200,8 @@ bool Tracker::SaveState(const std::string& path, std::string* error) const {
              {"missed_deadline_exceeded", r.history.missed[kDeadlineExceeded]},
              {"missed_superseded", r.history.missed[kSuperseded]},
              {"forbid_skipped", r.history.forbid_skipped},
-             {"replaced", r.history.replaced}};
+             {"replaced", r.history.replaced},
+             {"ledger", LedgerToJson(r.ledger, m.reasons)}};
       if (r.exists && r.slots.accounting()) {
         c["uid"] = r.spec.uid;
         c["accounted_until"] = r.slots.accounted_until();
@@ -172,7 +232,8 @@ bool Tracker::SaveState(const std::string& path, std::string* error) const {
       groups.push_back({{"namespace", m.strings.Get(g.ns)},
                         {"group", m.strings.Get(g.group)},
                         {"counts", RunsToJson(g.runs, m.reasons)},
-                        {"why", GroupWhyToJson(g.why, m.reasons)}});
+                        {"why", GroupWhyToJson(g.why, m.reasons)},
+                        {"ledger", LedgerToJson(g.ledger, m.reasons)}});
     }
     json counted = json::array();
     for (const auto& [uid, index] : m.job_index) {
@@ -265,11 +326,13 @@ bool Tracker::LoadState(const std::string& path, std::string* message) {
     std::optional<UnixSeconds> deleted_at;
     bool slots_only = false;
     std::optional<LoadedWhy> why;
+    LoadedLedger ledger;
   };
   struct LoadedGroup {
     std::string ns, group;
     LoadedRuns runs;
     std::optional<LoadedWhy> why;
+    LoadedLedger ledger;
   };
   std::vector<std::pair<std::string, int64_t>> event_marks;
   std::vector<LoadedCronJob> cronjobs;
@@ -304,11 +367,13 @@ bool Tracker::LoadState(const std::string& path, std::string* message) {
       if (c.contains("deleted_at")) l.deleted_at = Time(c["deleted_at"]);
       l.slots_only = c.value("slots_only", false);
       if (c.contains("why")) l.why = WhyFromJson(c["why"]);
+      if (c.contains("ledger")) l.ledger = LedgerFromJson(c["ledger"]);
       cronjobs.push_back(std::move(l));
     }
     for (const json& g : doc.at("job_groups")) {
       groups.push_back({g.at("namespace").get<std::string>(), g.at("group").get<std::string>(),
-                        RunsFromJson(g.at("counts")), std::nullopt});
+                        RunsFromJson(g.at("counts")), std::nullopt,
+                        g.contains("ledger") ? LedgerFromJson(g["ledger"]) : LoadedLedger{}});
       if (g.contains("why")) groups.back().why = WhyFromJson(g["why"]);
     }
     for (const json& c : doc.at("counted_jobs")) {
@@ -329,9 +394,18 @@ bool Tracker::LoadState(const std::string& path, std::string* message) {
       into.duration_seen[i] = from.counts.duration_seen[i];
     }
   };
+  // Entries beyond the bounds of this run's flags are dropped (the oldest first).
+  auto apply_ledger = [&](Ledger& into, LoadedLedger& from) {
+    for (const SlotEntry& e : from.slots) into.AddSlotEntry(e, m.options.ledger);
+    for (auto& [e, reason] : from.runs) {
+      e.reason = m.ReasonId(reason);
+      into.AddRun(std::move(e), m.options.ledger);
+    }
+    into.Trim(now, m.options.ledger);
+  };
   m.counting_since = counting_since;
   m.state_loaded = true;
-  for (const auto& l : cronjobs) {
+  for (auto& l : cronjobs) {
     if (l.slots) m.saved_slots[l.ns + "/" + l.name] = *l.slots;
     if (l.slots_only) continue;
     uint32_t idx = m.CronJobIndex(m.strings.Intern(l.ns), m.strings.Intern(l.name));
@@ -344,15 +418,17 @@ bool Tracker::LoadState(const std::string& path, std::string* message) {
     r.history.replaced = l.replaced;
     r.gauges.last_success_observed = l.last_success;
     r.gauges.last_failure_observed = l.last_failure;
+    apply_ledger(r.ledger, l.ledger);
     // Until the CronJob shows up again it counts as deleted (history kept for the retention).
     r.deleted_at = l.deleted_at.value_or(now);
     if (l.why) ApplyWhy(m, *l.why, &r.why, nullptr);
     m.RenderCronJob(r);
   }
-  for (const auto& l : groups) {
+  for (auto& l : groups) {
     uint32_t idx = m.GroupIndex(m.strings.Intern(l.ns), l.group);
     apply_runs(m.groups[idx].runs, l.runs);
     if (l.why) ApplyWhy(m, *l.why, nullptr, &m.groups[idx].why);
+    apply_ledger(m.groups[idx].ledger, l.ledger);
     m.RenderGroup(m.groups[idx]);
   }
   for (const auto& [uid, deleted_at] : counted) m.counted_gone[uid] = deleted_at;

@@ -155,6 +155,7 @@ void TrackerImpl::CountRun(JobRecord& jr, const batch::Job& job, Result result, 
       rc->duration_seen[i] = true;
     }
   }
+  RecordRun(jr, job, key, counters);
   if (!jr.has_cronjob || result == Result::kDeleted) return;
   CronJobRecord& r = cronjobs[jr.owner];
   if (counters) {
@@ -183,6 +184,25 @@ void TrackerImpl::CountRun(JobRecord& jr, const batch::Job& job, Result result, 
       }
     }
   }
+}
+
+void TrackerImpl::RecordRun(const JobRecord& jr, const batch::Job& job, const RunKey& key,
+                            bool counted) {
+  RunEntry e;
+  e.job_and_uid = jr.name;
+  e.job_and_uid += '\n';
+  e.job_and_uid += job.uid;
+  e.slot = jr.slot;
+  e.created = jr.creation;
+  e.started = job.start_time.value_or(kNever);
+  e.ended = job.end_time.value_or(kNever);
+  e.counted_at = Now();
+  e.reason = key.reason;
+  e.trigger = static_cast<uint8_t>(jr.manual ? Trigger::kManual : Trigger::kScheduled);
+  e.result = static_cast<uint8_t>(key.result);
+  e.counted = counted;
+  Ledger& ledger = jr.has_cronjob ? cronjobs[jr.owner].ledger : groups[jr.owner].ledger;
+  ledger.AddRun(std::move(e), options.ledger);
 }
 
 void TrackerImpl::UpsertJob(const batch::Job& job, UnixSeconds now) {
@@ -242,6 +262,7 @@ void TrackerImpl::UpsertJob(const batch::Job& job, UnixSeconds now) {
       if (is_new) {
         if (uint32_t n = r.slots.RunAppeared(jr.creation, jr.slot, now); n > 0) {
           r.history.replaced += n;
+          r.ledger.MarkReplaced(jr.creation, n);
           decisions->Record({Decision::kReplaced, strings.Get(r.ns), strings.Get(r.name),
                              std::nullopt, "", "an earlier run was deleted by Replace"});
         }
@@ -284,7 +305,9 @@ void TrackerImpl::DeleteJob(const std::string& uid, const std::string& owner_cro
   uint32_t ji = found->second;
   JobRecord& jr = jobs[ji];
   if (!jr.counted) {
-    CountRun(jr, last ? *last : batch::Job{}, Result::kDeleted, true);
+    batch::Job gone;  // a Job that vanished in a relist: its identity only
+    gone.uid = uid;
+    CountRun(jr, last ? *last : gone, Result::kDeleted, true);
     if (jr.has_cronjob && !jr.manual) {
       CronJobRecord& r = cronjobs[jr.owner];
       if (r.exists && owner_cronjob_uid == r.slot_uid &&
@@ -292,6 +315,7 @@ void TrackerImpl::DeleteJob(const std::string& uid, const std::string& owner_cro
           r.slots.RunDeleted(std::hash<std::string>{}(uid), jr.creation, jr.slot,
                              now + options.replace_window_seconds)) {
         ++r.history.replaced;
+        if (!r.ledger.runs().empty()) r.ledger.mutable_runs().back().replaced = true;
         decisions->Record({Decision::kReplaced, strings.Get(r.ns), strings.Get(r.name),
                            jr.slot == kDawn ? std::nullopt : std::optional<int64_t>(jr.slot),
                            jr.name, ""});
@@ -454,6 +478,7 @@ void TrackerImpl::ResolveSlots(CronJobRecord& r, UnixSeconds now) {
   r.slots.Resolve(
       Rules(r), now,
       [&](const SlotDecision& d) {
+        r.ledger.AddSlot(d, now, options.ledger);
         switch (d.outcome) {
           case SlotOutcome::kMissed:
             ++r.history.missed[d.reason];
@@ -505,6 +530,8 @@ void TrackerImpl::Purge(UnixSeconds now) {
       ++it;
     }
   }
+  for (auto& r : cronjobs) r.ledger.Trim(now, options.ledger);
+  for (auto& g : groups) g.ledger.Trim(now, options.ledger);
   for (uint32_t i = 0; i < cronjobs.size(); ++i) {
     CronJobRecord& r = cronjobs[i];
     if (!r.live || r.exists || r.job_refs > 0 || r.deleted_at == 0) continue;

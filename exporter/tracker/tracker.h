@@ -5,9 +5,11 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "batch/objects.h"
+#include "tracker/ledger_view.h"
 #include "tracker/options.h"
 
 namespace batchwatch::tracker {
@@ -51,6 +53,16 @@ class Tracker : public batch::EventSink {
   // Number of Jobs and CronJobs held (batchwatch_tracked_objects is rendered by the app).
   size_t TrackedJobs() const;
   size_t TrackedCronJobs() const;
+
+  // The slot ledger (tracker/ledger_view.cc): copies taken under the lock, for the JSON API and
+  // the status pages. nullopt: no such CronJob record or job group.
+  LedgerSnapshot Snapshot(bool cronjobs, bool groups) const;
+  std::optional<CronJobDetail> CronJobLedger(const std::string& ns, const std::string& name,
+                                             const LedgerQuery& query) const;
+  std::optional<JobGroupDetail> GroupLedger(const std::string& ns, const std::string& group,
+                                            const LedgerQuery& query) const;
+  // What the ledgers hold (entries and their heap strings), for bench/ and docs.
+  LedgerMemory LedgerMemoryUse() const;
 
  private:
   std::unique_ptr<TrackerImpl> impl_;

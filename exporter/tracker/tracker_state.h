@@ -21,6 +21,7 @@
 #include "batch/objects.h"
 #include "cron/controller.h"
 #include "tracker/decision_log.h"
+#include "tracker/ledger.h"
 #include "tracker/metric_table.h"
 #include "tracker/options.h"
 #include "tracker/slot_accountant.h"
@@ -123,6 +124,7 @@ struct CronJobRecord {
   SlotAccountant slots;
   CronJobHistory history;
   CronJobWhy why;
+  Ledger ledger;  // the recent decisions behind `history` (tracker/ledger.h)
 
   UnixSeconds wake_at = kNever;
   bool lagging = false;
@@ -134,6 +136,7 @@ struct GroupRecord {
   uint32_t ns = 0, group = 0;
   RunCounts runs;
   GroupWhy why;
+  Ledger ledger;  // runs only
   RenderedText<kGroupFamilyCount> rendered;
 };
 
@@ -178,6 +181,8 @@ struct TrackerImpl {
   void UpsertCronJob(const batch::CronJob& cj, UnixSeconds now);
   void DeleteCronJob(const batch::CronJob& cj, UnixSeconds now);
   void CountRun(JobRecord& jr, const batch::Job& job, Result result, bool counters);
+  // The ledger's entry for a run CountRun accounts (`counted`: the counters moved).
+  void RecordRun(const JobRecord& jr, const batch::Job& job, const RunKey& key, bool counted);
   void AddEvidence(CronJobRecord& r, UnixSeconds slot, UnixSeconds creation);
   void StartAccounting(CronJobRecord& r);
 

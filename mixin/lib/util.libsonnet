@@ -49,13 +49,30 @@
 
   runbook(c, alertName):: c.runbookURLPattern % std.asciiLower(alertName),
 
+  // The link to the batchwatch status page of the CronJob or job group an alert text names,
+  // under --external-url (read from batchwatch_status_page_info when the notification is
+  // rendered), as a sentence appended to the description; nothing when no batchwatch sets
+  // --external-url. Not an annotation of its own: Prometheus keeps empty annotations, so one
+  // would show as "" wherever the flag is not set.
+  statusPage(c, text)::
+    local cronjob = std.length(std.findSubstr('$labels.cronjob', text)) > 0;
+    local group = std.length(std.findSubstr('$labels.job_group', text)) > 0;
+    local matchers = $.sel(c, if c.showMultiCluster then '%s=%%q' % c.clusterLabel else '');
+    local query =
+      if c.showMultiCluster then '(printf `batchwatch_status_page_info{%s}` $labels.%s)' % [matchers, c.clusterLabel]
+      else '`batchwatch_status_page_info{%s}`' % matchers;
+    if !cronjob && !group then '' else
+      '{{ with query %s }}{{ with index . 0 }} Status page: {{ .Labels.url }}/%s/{{ $labels.namespace }}/{{ $labels.%s }}{{ end }}{{ end }}' % (
+        if cronjob then [query, 'cronjobs', 'cronjob'] else [query, 'jobgroups', 'job_group']
+      ),
+
   alert(c, name, severity, expr, summary, description, labels={}):: {
     alert: name,
     expr: expr + '\n',
     labels: { severity: severity } + labels,
     annotations: {
       summary: summary,
-      description: description,
+      description: description + $.statusPage(c, description),
       runbook_url: $.runbook(c, name),
     },
   } + (if c.alertFor[name] != '0s' then { 'for': c.alertFor[name] } else {}),

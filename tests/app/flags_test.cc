@@ -106,6 +106,46 @@ TEST(Flags, ShardFromFlagsOrFromThePodName) {
   }
 }
 
+TEST(Flags, LedgerBoundsAndExternalUrl) {
+  Parsed p = Parse({});
+  ASSERT_EQ(p.result, ParseResult::kOk) << p.error;
+  EXPECT_EQ(p.flags.ledger_slots, 200);
+  EXPECT_EQ(p.flags.ledger_max_age_seconds, 14 * 86400);
+  struct Case {
+    const char* value;
+    int64_t seconds;  // 0: refused
+  } cases[] = {{"14d", 14 * 86400},
+               {"36h", 36 * 3600},
+               {"90m", 5400},
+               {"600s", 600},
+               {"600", 600},
+               {"0s", 0},
+               {"401d", 0},
+               {"1w", 0},
+               {"", 0},
+               {"-5m", 0},
+               {"d", 0}};
+  for (const auto& c : cases) {
+    p = Parse({std::string("--ledger-max-age=") + c.value});
+    if (c.seconds == 0) {
+      EXPECT_EQ(p.result, ParseResult::kError) << c.value;
+      EXPECT_NE(p.error.find("--ledger-max-age"), std::string::npos) << p.error;
+    } else {
+      ASSERT_EQ(p.result, ParseResult::kOk) << c.value << ": " << p.error;
+      EXPECT_EQ(p.flags.ledger_max_age_seconds, c.seconds) << c.value;
+    }
+  }
+  p = Parse({"--ledger-slots", "50", "--ledger-runs=20"});
+  ASSERT_EQ(p.result, ParseResult::kOk) << p.error;
+  EXPECT_EQ(p.flags.ledger_slots, 50);
+  EXPECT_EQ(p.flags.ledger_runs, 20);
+  EXPECT_EQ(Parse({"--ledger-slots", "0"}).result, ParseResult::kError);
+  EXPECT_EQ(Parse({"--external-url", "https://bw.example.com/"}).result, ParseResult::kOk);
+  p = Parse({"--external-url", "bw.example.com"});
+  EXPECT_EQ(p.result, ParseResult::kError);
+  EXPECT_NE(p.error.find("http://"), std::string::npos) << p.error;
+}
+
 TEST(Flags, HelpDocumentsEveryFlag) {
   std::string help = HelpText();
   for (const char* flag : {"--apiserver",
@@ -127,6 +167,10 @@ TEST(Flags, HelpDocumentsEveryFlag) {
                            "--shard",
                            "--total-shards",
                            "--shard-from-pod-name",
+                           "--ledger-slots",
+                           "--ledger-runs",
+                           "--ledger-max-age",
+                           "--external-url",
                            "--help",
                            "--version"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;

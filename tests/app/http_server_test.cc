@@ -125,3 +125,34 @@ TEST(AcceptEncoding, Negotiation) {
 
 }  // namespace
 }  // namespace batchwatch::http
+
+namespace batchwatch::http {
+namespace {
+
+// Paths the server does not serve itself go to Handlers::pages with the decoded path, the raw
+// query, and come back with the handler's status and headers.
+TEST(ServerPages, OtherPathsGoToThePagesHandler) {
+  Handlers h;
+  h.metrics = [](std::string* out) { out->append("up 1\n"); };
+  h.unsynced = [] { return std::vector<std::string>{}; };
+  h.pages = [](const Request& request, Response* response) {
+    response->status = request.path == "/cronjobs/ns/a b" ? 200 : 404;
+    response->content_type = "text/html; charset=utf-8";
+    response->body = "path=" + request.path + " query=" + request.query;
+    response->headers.emplace_back("Content-Security-Policy", "default-src 'none'");
+  };
+  Server server;
+  ServerOptions opts;
+  opts.listen_address = "127.0.0.1:0";
+  std::string error;
+  ASSERT_TRUE(server.Start(opts, h, &error)) << error;
+  std::string r = RawGet(server.port(), "/cronjobs/ns/a%20b?q=x%20y&limit=5");
+  EXPECT_NE(r.find(" 200 "), std::string::npos) << r;
+  EXPECT_NE(r.find("Content-Security-Policy: default-src 'none'"), std::string::npos) << r;
+  EXPECT_EQ(Body(r), "path=/cronjobs/ns/a b query=q=x%20y&limit=5");
+  EXPECT_NE(RawGet(server.port(), "/elsewhere").find(" 404 "), std::string::npos);
+  EXPECT_EQ(Body(RawGet(server.port(), "/metrics")), "up 1\n");
+}
+
+}  // namespace
+}  // namespace batchwatch::http

@@ -4,6 +4,7 @@ readiness before and after the initial list, and clean shutdown on SIGTERM/SIGIN
 
 Every process started here binds 127.0.0.1 on a free port and is killed by PID at the end,
 also when a test fails."""
+import json
 import os
 import re
 import signal
@@ -222,8 +223,13 @@ class ServingTest(unittest.TestCase):
                 self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
                 status, headers, body = http_get(exp.url("/metrics"), {"Accept-Encoding": "gzip"})
                 self.assertEqual(headers.get("Content-Encoding"), "gzip")
-                status, _, body = http_get(exp.url("/"))
-                self.assertIn(b'href="metrics"', body)
+                status, headers, body = http_get(exp.url("/"))
+                self.assertIn(b'href="/metrics"', body)
+                self.assertIn(b'<table id="fleet">', body)
+                self.assertIn("default-src 'none'", headers.get("Content-Security-Policy", ""))
+                status, _, body = http_get(exp.url("/api/v1/cronjobs"))
+                self.assertEqual(status, 200)
+                self.assertIn("cronjobs", json.loads(body))
 
                 started = time.time()
                 code = exp.stop(signal.SIGTERM)

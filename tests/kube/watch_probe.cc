@@ -284,7 +284,7 @@ int main(int argc, char** argv) {
       json out = sink.Dump();
       out["unsynced"] = watcher.Unsynced();
       std::string metrics;
-      batchwatch::app::AppendSelfMetrics(watcher, {"probe", "probe"},
+      batchwatch::app::AppendSelfMetrics(watcher, {"probe", "probe", 0, 1, ""},
                                          batchwatch::app::StateSaveStats{}, &metrics);
       out["metrics"] = metrics;
       std::cout << out.dump() << std::endl;

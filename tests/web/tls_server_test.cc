@@ -176,7 +176,13 @@ TEST_F(WebServerTest, BasicAuthGuardsEveryEndpoint) {
     opts.listen_address = "127.0.0.1:0";
     opts.web_config_file = WriteConfig("web.yml", (tls ? TlsConfig("NoClientCert") : "") + users);
     std::string error;
-    ASSERT_TRUE(server.Start(opts, testing::FixedHandlers(), &error)) << error;
+    Handlers handlers = testing::FixedHandlers();
+    // The status pages and JSON API (exporter/web) sit behind the same check.
+    handlers.pages = [](const http::Request& request, http::Response* response) {
+      response->status = request.path == "/api/v1/cronjobs" ? 200 : 404;
+      response->body = "{}";
+    };
+    ASSERT_TRUE(server.Start(opts, handlers, &error)) << error;
     std::string base =
         std::string(tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(server.port());
     struct Case {
@@ -200,6 +206,8 @@ TEST_F(WebServerTest, BasicAuthGuardsEveryEndpoint) {
         {"landing page without credentials", "/", "", "", 401},
         {"unknown path without credentials", "/nope", "", "", 401},
         {"unknown path with credentials", "/nope", "prometheus", "s3cret", 404},
+        {"JSON API without credentials", "/api/v1/cronjobs", "", "", 401},
+        {"JSON API with credentials", "/api/v1/cronjobs", "grafana", "hunter2", 200},
     };
     for (const auto& c : cases) {
       SCOPED_TRACE(c.name);

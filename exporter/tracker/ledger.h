@@ -1,0 +1,82 @@
+// The slot ledger (issue 13): the recent decisions behind the counters, kept per CronJob record
+// (slots and runs) and per standalone job group (runs). Entries are appended by the same calls
+// that increment the counters (the SlotAccountant's DecisionSink and TrackerImpl::CountRun), so
+// the entries decided or counted within a window are exactly the counters' increase over that
+// window. Bounded by count and age (--ledger-slots, --ledger-runs, --ledger-max-age).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tracker/options.h"
+#include "tracker/slot_accountant.h"
+
+namespace batchwatch::tracker {
+
+// One decided slot, 32 bytes. What `evidence` and `evidence_end` hold depends on the outcome:
+//   kRan:           evidence = the Job's creationTimestamp (kNever: only lastScheduleTime named it)
+//   kMissed:        evidence = final_at (the deadline, or the later slot that superseded it)
+//   kForbidSkipped: evidence = the blocking run's creation, evidence_end = its slot (kDawn:
+//   unknown) kSuspended:     [evidence, evidence_end) = the suspension window (kDawn / kNever:
+//   open) kUnobserved:    nothing
+struct SlotEntry {
+  UnixSeconds slot = 0;
+  UnixSeconds evidence = kNever;
+  UnixSeconds evidence_end = kNever;
+  uint32_t decided_after = 0;  // decided at slot + decided_after (clamped to 2^32-1 s)
+  SlotOutcome outcome = SlotOutcome::kRan;
+  MissReason reason = kSuperseded;
+
+  UnixSeconds decided_at() const { return slot + decided_after; }
+};
+
+// One finished (or deleted) run. Times are kNever when unknown.
+struct RunEntry {
+  std::string job_and_uid;   // "<job name>\n<uid>": one allocation for both
+  UnixSeconds slot = kDawn;  // the slot it ran (scheduled runs of a CronJob); kDawn: none known
+  UnixSeconds created = 0;
+  UnixSeconds started = kNever;
+  UnixSeconds ended = kNever;
+  UnixSeconds counted_at = 0;  // when the run was accounted (the counters moved then)
+  uint32_t reason = 0;         // id in TrackerImpl::reasons
+  uint8_t trigger = 0;         // Trigger
+  uint8_t result = 0;          // Result
+  bool counted = true;         // false: finished before counting began (state, not a new run)
+  bool replaced = false;       // deleted by concurrencyPolicy Replace
+  // Filled by the Pods/Events accounting (issue 12) once merged; empty / absent until then.
+  uint32_t pod_reason = 0;  // id in TrackerImpl::reasons; 0 = none
+  int32_t exit_code = kNoExitCode;
+  static constexpr int32_t kNoExitCode = INT32_MIN;
+
+  std::string_view job() const;
+  std::string_view uid() const;
+};
+
+// Slots and runs of one CronJob record, or runs of one job group, oldest first.
+class Ledger {
+ public:
+  void AddSlot(const SlotDecision& d, UnixSeconds now, const LedgerLimits& limits);
+  void AddSlotEntry(const SlotEntry& e, const LedgerLimits& limits);  // state file
+  RunEntry& AddRun(RunEntry run, const LedgerLimits& limits);
+  // Marks up to `n` of the newest deleted, not yet replaced runs created before `creation` as
+  // replaced (concurrencyPolicy Replace, when the new run was seen after the deletion).
+  void MarkReplaced(UnixSeconds creation, uint32_t n);
+  // Drops entries older than the age bound.
+  void Trim(UnixSeconds now, const LedgerLimits& limits);
+
+  const std::vector<SlotEntry>& slots() const { return slots_; }
+  const std::vector<RunEntry>& runs() const { return runs_; }
+  std::vector<RunEntry>& mutable_runs() { return runs_; }
+  // Bytes held: entries (capacity included) and the runs' heap strings.
+  size_t SlotBytes() const;
+  size_t RunBytes() const;
+
+ private:
+  std::vector<SlotEntry> slots_;
+  std::vector<RunEntry> runs_;
+};
+
+}  // namespace batchwatch::tracker

@@ -1,0 +1,356 @@
+// The Tracker's snapshot API for the JSON API and the status pages: copies out of the ledger
+// under the lock, nothing rendered here.
+#include "tracker/ledger_view.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include "cron/controller.h"
+#include "tracker/tracker.h"
+#include "tracker/tracker_state.h"
+
+namespace batchwatch::tracker {
+
+namespace {
+
+constexpr int64_t kDay = 86400;
+
+const char* PolicyName(batch::ConcurrencyPolicy p) {
+  switch (p) {
+    case batch::ConcurrencyPolicy::kForbid:
+      return "Forbid";
+    case batch::ConcurrencyPolicy::kReplace:
+      return "Replace";
+    case batch::ConcurrencyPolicy::kAllow:
+      break;
+  }
+  return "Allow";
+}
+
+bool IsLate(const SlotEntry& e, const LedgerLimits& limits) {
+  return e.outcome == SlotOutcome::kRan && e.evidence != kNever &&
+         e.evidence - e.slot > limits.late_after_seconds;
+}
+
+void CountSlot(const SlotEntry& e, const LedgerLimits& limits, LedgerCounts* c) {
+  switch (e.outcome) {
+    case SlotOutcome::kRan:
+      ++c->ran;
+      if (IsLate(e, limits)) ++c->late;
+      break;
+    case SlotOutcome::kMissed:
+      ++(e.reason == kDeadlineExceeded ? c->missed_deadline_exceeded : c->missed_superseded);
+      break;
+    case SlotOutcome::kForbidSkipped:
+      ++c->forbid_skipped;
+      break;
+    case SlotOutcome::kSuspended:
+      ++c->suspended;
+      break;
+    case SlotOutcome::kUnobserved:
+      ++c->unobserved;
+      break;
+  }
+}
+
+void CountRunEntry(const RunEntry& e, LedgerCounts* c) {
+  if (!e.counted) return;
+  switch (Result(e.result)) {
+    case Result::kSucceeded:
+      ++c->succeeded;
+      break;
+    case Result::kFailed:
+      ++c->failed;
+      break;
+    case Result::kDeleted:
+      ++c->deleted;
+      break;
+  }
+  // Replace is counted once per deleted run; the ledger marks that run.
+  if (e.replaced) ++c->replaced;
+}
+
+std::optional<double> Ratio(const LedgerCounts& c) {
+  if (c.succeeded + c.failed == 0) return std::nullopt;
+  return static_cast<double>(c.succeeded) / static_cast<double>(c.succeeded + c.failed);
+}
+
+std::optional<UnixSeconds> Known(UnixSeconds t) {
+  if (t == kNever || t == kDawn) return std::nullopt;
+  return t;
+}
+
+}  // namespace
+
+// Friend-free access: these are TrackerImpl helpers kept out of tracker.cc.
+struct LedgerReader {
+  const TrackerImpl& m;
+  UnixSeconds now;
+
+  RunView Run(const RunEntry& e) const {
+    RunView v;
+    v.job = std::string(e.job());
+    v.uid = std::string(e.uid());
+    v.trigger = TriggerLabel(Trigger(e.trigger));
+    v.result = ResultLabel(Result(e.result));
+    v.reason = m.reasons.Get(e.reason);
+    v.slot = Known(e.slot);
+    v.created = e.created;
+    v.started = Known(e.started);
+    v.ended = Known(e.ended);
+    v.counted_at = e.counted_at;
+    if (v.started && v.ended) v.duration = std::max<int64_t>(0, *v.ended - *v.started);
+    if (v.slot && Trigger(e.trigger) == Trigger::kScheduled) {
+      v.start_delay = std::max<int64_t>(0, e.created - *v.slot);
+    }
+    v.counted = e.counted;
+    v.replaced = e.replaced;
+    if (e.pod_reason != 0) v.pod_reason = m.reasons.Get(e.pod_reason);
+    if (e.exit_code != RunEntry::kNoExitCode) v.exit_code = e.exit_code;
+    return v;
+  }
+
+  SlotView Slot(const CronJobRecord& r, const SlotEntry& e) const {
+    SlotView v;
+    v.slot = e.slot;
+    v.decided_at = e.decided_at();
+    switch (e.outcome) {
+      case SlotOutcome::kRan:
+        v.outcome = IsLate(e, m.options.ledger) ? "late" : "ran";
+        v.job = cron::JobNameForSlot(m.strings.Get(r.name), e.slot);
+        if (e.evidence != kNever) v.late_by = std::max<int64_t>(0, e.evidence - e.slot);
+        break;
+      case SlotOutcome::kMissed:
+        v.outcome = "missed";
+        v.reason = e.reason == kDeadlineExceeded ? "deadline_exceeded" : "superseded";
+        v.final_at = Known(e.evidence);
+        break;
+      case SlotOutcome::kForbidSkipped:
+        v.outcome = "forbid_skipped";
+        if (e.evidence_end != kDawn && e.evidence_end != kNever) {
+          v.blocked_by = cron::JobNameForSlot(m.strings.Get(r.name), e.evidence_end);
+        } else {
+          for (const RunEntry& run : r.ledger.runs()) {
+            if (run.created == e.evidence) v.blocked_by = std::string(run.job());
+          }
+        }
+        break;
+      case SlotOutcome::kSuspended:
+        v.outcome = "suspended";
+        v.suspended_since = Known(e.evidence);
+        v.suspended_until = Known(e.evidence_end);
+        break;
+      case SlotOutcome::kUnobserved:
+        v.outcome = "unobserved";
+        break;
+    }
+    return v;
+  }
+
+  template <typename Row>
+  void Counts(const Ledger& l, bool slots, Row* row) const {
+    const LedgerLimits& limits = m.options.ledger;
+    if (slots) {
+      for (auto it = l.slots().rbegin(); it != l.slots().rend(); ++it) {
+        UnixSeconds at = it->decided_at();
+        if (at <= now - 7 * kDay) continue;  // ordered by slot, not decision: no early exit
+        CountSlot(*it, limits, &row->week);
+        if (at > now - kDay) CountSlot(*it, limits, &row->day);
+      }
+    }
+    const RunEntry* last = nullptr;
+    for (const RunEntry& e : l.runs()) {
+      if (e.counted_at > now - 7 * kDay) {
+        CountRunEntry(e, &row->week);
+        if (e.counted_at > now - kDay) CountRunEntry(e, &row->day);
+      }
+      if (Result(e.result) != Result::kDeleted && (!last || e.counted_at >= last->counted_at)) {
+        last = &e;
+      }
+    }
+    if (!last && !l.runs().empty()) last = &l.runs().back();
+    if (last) row->last_run = Run(*last);
+    row->success_ratio = Ratio(row->week);
+  }
+
+  FleetRow Row(const CronJobRecord& r) const {
+    FleetRow row;
+    row.ns = m.strings.Get(r.ns);
+    row.name = m.strings.Get(r.name);
+    row.exists = r.exists;
+    row.schedule = r.spec.schedule_spec;
+    row.zone = r.spec.resolved.zone_name;
+    row.policy = PolicyName(r.spec.policy);
+    row.suspended = r.spec.suspend;
+    if (r.exists && r.spec.resolved.error != cron::ScheduleError::kNone) {
+      row.schedule_error = cron::ScheduleErrorLabel(r.spec.resolved.error);
+      row.schedule_error_detail = r.spec.resolved.message;
+    }
+    row.next_slot = r.gauges.next_schedule;
+    row.active = r.gauges.active_jobs;
+    row.lag = r.gauges.lag;
+    Counts(r.ledger, true, &row);
+    bool failing = !r.gauges.failures_since_success.empty() || r.gauges.failures_overflow > 0;
+    if (failing) row.problems.emplace_back("failing");
+    if (row.day.missed_deadline_exceeded + row.day.missed_superseded > 0) {
+      row.problems.emplace_back("missed");
+    }
+    if (row.day.forbid_skipped > 0) row.problems.emplace_back("skipped");
+    if (r.exists && r.gauges.lag > m.options.ledger.late_after_seconds) {
+      row.problems.emplace_back("overdue");
+    }
+    if (!row.schedule_error.empty()) row.problems.emplace_back("schedule_error");
+    return row;
+  }
+
+  JobGroupRow Group(const GroupRecord& g) const {
+    JobGroupRow row;
+    row.ns = m.strings.Get(g.ns);
+    row.group = m.strings.Get(g.group);
+    Counts(g.ledger, false, &row);
+    if (row.last_run && row.last_run->result == "failed") row.problems.emplace_back("failing");
+    return row;
+  }
+};
+
+namespace {
+
+template <typename T>
+bool ProblemsFirst(const T& a, const T& b, const std::string& an, const std::string& bn) {
+  bool pa = !a.problems.empty(), pb = !b.problems.empty();
+  if (pa != pb) return pa;
+  return std::tie(a.ns, an) < std::tie(b.ns, bn);
+}
+
+}  // namespace
+
+LedgerSnapshot Tracker::Snapshot(bool cronjobs, bool groups) const {
+  // The lock is taken per chunk of records, not for the whole fleet: at 10,000 full ledgers
+  // the copy takes over 100 ms, and a /metrics scrape must not wait that long. Rows of
+  // different chunks may be a few milliseconds apart; each row is consistent.
+  constexpr size_t kChunk = 256;
+  LedgerSnapshot s;
+  const TrackerImpl& m = *impl_;
+  for (size_t begin = 0;; begin += kChunk) {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (begin == 0) {
+      s.now = m.Now();
+      if (cronjobs) s.cronjobs.reserve(m.cronjob_index.size());
+      if (groups) s.groups.reserve(m.groups.size());
+    }
+    LedgerReader reader{m, s.now};
+    size_t end_cj = cronjobs ? std::min(m.cronjobs.size(), begin + kChunk) : 0;
+    size_t end_g = groups ? std::min(m.groups.size(), begin + kChunk) : 0;
+    for (size_t i = begin; i < end_cj; ++i) {
+      if (m.cronjobs[i].live) s.cronjobs.push_back(reader.Row(m.cronjobs[i]));
+    }
+    for (size_t i = begin; i < end_g; ++i) s.groups.push_back(reader.Group(m.groups[i]));
+    if ((!cronjobs || m.cronjobs.size() <= begin + kChunk) &&
+        (!groups || m.groups.size() <= begin + kChunk)) {
+      break;
+    }
+  }
+  std::sort(s.cronjobs.begin(), s.cronjobs.end(), [](const FleetRow& a, const FleetRow& b) {
+    return ProblemsFirst(a, b, a.name, b.name);
+  });
+  std::sort(s.groups.begin(), s.groups.end(), [](const JobGroupRow& a, const JobGroupRow& b) {
+    return ProblemsFirst(a, b, a.group, b.group);
+  });
+  return s;
+}
+
+std::optional<CronJobDetail> Tracker::CronJobLedger(const std::string& ns, const std::string& name,
+                                                    const LedgerQuery& q) const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  const TrackerImpl& m = *impl_;
+  auto nsid = m.strings.Find(ns);
+  auto nameid = m.strings.Find(name);
+  if (!nsid || !nameid) return std::nullopt;
+  auto it = m.cronjob_index.find((static_cast<uint64_t>(*nsid) << 32) | *nameid);
+  if (it == m.cronjob_index.end()) return std::nullopt;
+  const CronJobRecord& r = m.cronjobs[it->second];
+  LedgerReader reader{m, m.Now()};
+  CronJobDetail d;
+  d.now = reader.now;
+  d.summary = reader.Row(r);
+  d.ledger_slots = r.ledger.slots().size();
+  d.ledger_runs = r.ledger.runs().size();
+  auto in_range = [&](UnixSeconds t) { return t >= q.from && t <= q.to; };
+  // A suspended CronJob's due slot is decided suspended, never started: not pending.
+  if (m.Schedulable(r) && m.jobs_synced && m.cronjobs_synced && !r.spec.suspend) {
+    if (auto p = r.slots.Pending(m.Rules(r), reader.now); p && in_range(*p)) {
+      SlotView v;
+      v.slot = *p;
+      v.outcome = "pending";
+      MissReason why;
+      v.final_at = Known(SlotAccountant::FinalAt(m.Rules(r), *p, &why));
+      d.slots.push_back(std::move(v));
+    }
+  }
+  for (auto e = r.ledger.slots().rbegin(); e != r.ledger.slots().rend() && d.slots.size() < q.limit;
+       ++e) {
+    if (in_range(e->slot)) d.slots.push_back(reader.Slot(r, *e));
+  }
+  // Running Jobs are not in the ledger until they finish: the Job records say which exist.
+  for (const auto& [uid, ji] : m.job_index) {
+    const JobRecord& jr = m.jobs[ji];
+    if (!jr.has_cronjob || jr.owner != it->second || jr.counted || !in_range(jr.creation)) continue;
+    RunView v;
+    v.job = jr.name;
+    v.uid = uid;
+    v.trigger = jr.manual ? "manual" : "scheduled";
+    v.result = "running";
+    v.created = jr.creation;
+    v.slot = Known(jr.slot);
+    if (v.slot && !jr.manual) v.start_delay = std::max<int64_t>(0, jr.creation - *v.slot);
+    d.runs.push_back(std::move(v));
+  }
+  std::sort(d.runs.begin(), d.runs.end(),
+            [](const RunView& a, const RunView& b) { return a.created > b.created; });
+  if (d.runs.size() > q.limit) d.runs.resize(q.limit);
+  for (auto e = r.ledger.runs().rbegin(); e != r.ledger.runs().rend() && d.runs.size() < q.limit;
+       ++e) {
+    if (in_range(e->created)) d.runs.push_back(reader.Run(*e));
+  }
+  return d;
+}
+
+std::optional<JobGroupDetail> Tracker::GroupLedger(const std::string& ns, const std::string& group,
+                                                   const LedgerQuery& q) const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  const TrackerImpl& m = *impl_;
+  auto nsid = m.strings.Find(ns);
+  auto gid = m.strings.Find(group);
+  if (!nsid || !gid) return std::nullopt;
+  auto it = m.group_index.find((static_cast<uint64_t>(*nsid) << 32) | *gid);
+  if (it == m.group_index.end()) return std::nullopt;
+  const GroupRecord& g = m.groups[it->second];
+  LedgerReader reader{m, m.Now()};
+  JobGroupDetail d;
+  d.now = reader.now;
+  d.summary = reader.Group(g);
+  d.ledger_runs = g.ledger.runs().size();
+  for (auto e = g.ledger.runs().rbegin(); e != g.ledger.runs().rend() && d.runs.size() < q.limit;
+       ++e) {
+    if (e->created >= q.from && e->created <= q.to) d.runs.push_back(reader.Run(*e));
+  }
+  return d;
+}
+
+LedgerMemory Tracker::LedgerMemoryUse() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  LedgerMemory m;
+  for (const auto& r : impl_->cronjobs) {
+    m.slots += r.ledger.slots().size();
+    m.slot_bytes += r.ledger.SlotBytes();
+    m.runs += r.ledger.runs().size();
+    m.run_bytes += r.ledger.RunBytes();
+  }
+  for (const auto& g : impl_->groups) {
+    m.runs += g.ledger.runs().size();
+    m.run_bytes += g.ledger.RunBytes();
+  }
+  return m;
+}
+
+}  // namespace batchwatch::tracker

@@ -1,0 +1,26 @@
+// Text pieces shared by the JSON API and the pages: times, durations, HTML escaping.
+#pragma once
+
+#include <cctz/time_zone.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "batch/objects.h"
+
+namespace batchwatch::web {
+
+std::string Rfc3339Utc(batch::UnixSeconds t);  // 2026-12-02T02:00:00Z
+// "Tue 2026-12-02 02:00 CST" in `zone`.
+std::string LocalTime(batch::UnixSeconds t, const cctz::time_zone& zone);
+std::string HumanDuration(int64_t seconds);  // "5 h 12 min", "40 s", "3 d 4 h"
+// &, <, >, " and ' escaped: safe in text and in quoted attribute values.
+void AppendHtml(std::string* out, std::string_view s);
+std::string Html(std::string_view s);
+// A path segment for a link (percent-encodes everything but unreserved characters).
+std::string UrlSegment(std::string_view s);
+// The zone by name; UTC when it cannot be loaded.
+cctz::time_zone Zone(const std::string& name);
+
+}  // namespace batchwatch::web
