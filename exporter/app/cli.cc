@@ -19,6 +19,7 @@
 #include "batch/wall_clock.h"
 #include "batchwatch/version.h"
 #include "cron/controller.h"
+#include "cron/explain.h"
 #include "http/server.h"
 #include "kube/cluster_watcher.h"
 #include "kube/connection.h"
@@ -192,7 +193,7 @@ int Main(int argc, char** argv) {
   handlers.unsynced = [&watcher]() { return watcher.Unsynced(); };
   web::SiteOptions site_options;
   site_options.external_url = flags.external_url;
-  // site_options.explain_schedule: cron::ExplainSchedule once exporter/cron/explain.h is merged.
+  site_options.explain_schedule = cron::ExplainSchedule;
   const web::Site site(&tracker, site_options);
   handlers.pages = [&site](const http::Request& request, http::Response* response) {
     site.Handle(request, response);

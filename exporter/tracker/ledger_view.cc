@@ -83,9 +83,22 @@ std::optional<UnixSeconds> Known(UnixSeconds t) {
 }  // namespace
 
 // Friend-free access: these are TrackerImpl helpers kept out of tracker.cc.
+// Per CronJob record: 1 when one of its unfinished Jobs has pods waiting (the waiting_pods
+// problem). One pass over the Jobs, so a fleet snapshot does not look per row.
+std::vector<uint8_t> CronJobsWithWaitingPods(const TrackerImpl& m) {
+  std::vector<uint8_t> waiting(m.cronjobs.size(), 0);
+  for (const JobRecord& jr : m.jobs) {
+    if (jr.live && jr.has_cronjob && !jr.finished && jr.why.waiting && jr.owner < waiting.size()) {
+      waiting[jr.owner] = 1;
+    }
+  }
+  return waiting;
+}
+
 struct LedgerReader {
   const TrackerImpl& m;
   UnixSeconds now;
+  const std::vector<uint8_t>& waiting_pods;  // CronJobsWithWaitingPods
 
   RunView Run(const RunEntry& e) const {
     RunView v;
@@ -200,6 +213,10 @@ struct LedgerReader {
       row.problems.emplace_back("overdue");
     }
     if (!row.schedule_error.empty()) row.problems.emplace_back("schedule_error");
+    const auto index = static_cast<size_t>(&r - m.cronjobs.data());
+    if (index < waiting_pods.size() && waiting_pods[index]) {
+      row.problems.emplace_back("waiting_pods");
+    }
     return row;
   }
 
@@ -231,14 +248,16 @@ LedgerSnapshot Tracker::Snapshot(bool cronjobs, bool groups) const {
   constexpr size_t kChunk = 256;
   LedgerSnapshot s;
   const TrackerImpl& m = *impl_;
+  std::vector<uint8_t> waiting_pods;
   for (size_t begin = 0;; begin += kChunk) {
     std::lock_guard<std::mutex> lock(impl_->mu);
     if (begin == 0) {
       s.now = m.Now();
       if (cronjobs) s.cronjobs.reserve(m.cronjob_index.size());
       if (groups) s.groups.reserve(m.groups.size());
+      if (cronjobs) waiting_pods = CronJobsWithWaitingPods(m);
     }
-    LedgerReader reader{m, s.now};
+    LedgerReader reader{m, s.now, waiting_pods};
     size_t end_cj = cronjobs ? std::min(m.cronjobs.size(), begin + kChunk) : 0;
     size_t end_g = groups ? std::min(m.groups.size(), begin + kChunk) : 0;
     for (size_t i = begin; i < end_cj; ++i) {
@@ -269,7 +288,8 @@ std::optional<CronJobDetail> Tracker::CronJobLedger(const std::string& ns, const
   auto it = m.cronjob_index.find((static_cast<uint64_t>(*nsid) << 32) | *nameid);
   if (it == m.cronjob_index.end()) return std::nullopt;
   const CronJobRecord& r = m.cronjobs[it->second];
-  LedgerReader reader{m, m.Now()};
+  const std::vector<uint8_t> waiting_pods = CronJobsWithWaitingPods(m);
+  LedgerReader reader{m, m.Now(), waiting_pods};
   CronJobDetail d;
   d.now = reader.now;
   d.summary = reader.Row(r);
@@ -325,7 +345,8 @@ std::optional<JobGroupDetail> Tracker::GroupLedger(const std::string& ns, const 
   auto it = m.group_index.find((static_cast<uint64_t>(*nsid) << 32) | *gid);
   if (it == m.group_index.end()) return std::nullopt;
   const GroupRecord& g = m.groups[it->second];
-  LedgerReader reader{m, m.Now()};
+  const std::vector<uint8_t> no_cronjobs;
+  LedgerReader reader{m, m.Now(), no_cronjobs};
   JobGroupDetail d;
   d.now = reader.now;
   d.summary = reader.Group(g);

@@ -201,6 +201,9 @@ void TrackerImpl::RecordRun(const JobRecord& jr, const batch::Job& job, const Ru
   e.trigger = static_cast<uint8_t>(jr.manual ? Trigger::kManual : Trigger::kScheduled);
   e.result = static_cast<uint8_t>(key.result);
   e.counted = counted;
+  // What its pods told by the time the run ended (a pod state arriving later is not added).
+  e.pod_reason = jr.why.last_pod_reason;
+  e.exit_code = jr.why.last_exit_code;
   Ledger& ledger = jr.has_cronjob ? cronjobs[jr.owner].ledger : groups[jr.owner].ledger;
   ledger.AddRun(std::move(e), options.ledger);
 }

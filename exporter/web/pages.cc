@@ -7,6 +7,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "cron/explain.h"
 #include "web/api.h"
 #include "web/format.h"
 
@@ -136,34 +137,30 @@ void RatioCell(std::string* out, const std::optional<double>& ratio) {
 }
 
 // "next: Tue 2026-12-02 02:00 CST (in 5 h 12 min)"
-std::string NextText(std::optional<UnixSeconds> next, UnixSeconds now,
-                     const cctz::time_zone& zone) {
+std::string NextText(std::optional<UnixSeconds> next, UnixSeconds now, const cctz::time_zone& zone,
+                     const std::string& zone_name) {
   if (!next) return "next: none";
-  return "next: " + LocalTime(*next, zone) + " (in " + HumanDuration(*next - now) + ")";
+  return "next: " + cron::DescribeNextSlot(*next, now, zone, zone_name);
 }
 
-// Clock changes of `zone` in [from, to], as sentences.
-std::vector<std::string> DstChanges(const cctz::time_zone& zone, UnixSeconds from, UnixSeconds to) {
+// Clock changes of `zone` in (from, to] (cron::DstChanges), as sentences.
+std::vector<std::string> DstChangeSentences(const cctz::time_zone& zone, UnixSeconds from,
+                                            UnixSeconds to) {
   std::vector<std::string> out;
-  auto tp = std::chrono::time_point_cast<cctz::seconds>(std::chrono::system_clock::from_time_t(0)) +
-            cctz::seconds(from);
-  auto end =
-      std::chrono::time_point_cast<cctz::seconds>(std::chrono::system_clock::from_time_t(0)) +
-      cctz::seconds(to);
-  cctz::time_zone::civil_transition t;
-  for (int i = 0; i < 8 && zone.next_transition(tp, &t); ++i) {
-    auto at = zone.lookup(t.to).trans;
-    if (at > end) break;
-    bool forward = t.to > t.from;
-    std::string when = cctz::format("%a %Y-%m-%d", at, zone);
-    out.push_back(
-        "DST: on " + when + " clocks go " + (forward ? "forward" : "back") + " from " +
-        cctz::format("%H:%M", cctz::convert(t.from, cctz::utc_time_zone()), cctz::utc_time_zone()) +
-        " to " +
-        cctz::format("%H:%M", cctz::convert(t.to, cctz::utc_time_zone()), cctz::utc_time_zone()) +
-        (forward ? ": slots in the skipped hour run at its end"
-                 : ": slots in the repeated hour run once"));
-    tp = at;
+  for (UnixSeconds at : cron::DstChanges(zone, from, to)) {
+    if (out.size() == 8) break;
+    const auto instant =
+        std::chrono::time_point_cast<cctz::seconds>(std::chrono::system_clock::from_time_t(0)) +
+        cctz::seconds(at);
+    const int before = zone.lookup(instant - cctz::seconds(1)).offset;
+    const int after = zone.lookup(instant).offset;
+    const bool forward = after > before;
+    out.push_back("DST: on " + cctz::format("%a %Y-%m-%d", instant, zone) + " clocks go " +
+                  (forward ? "forward" : "back") + " from " +
+                  cctz::format("%H:%M", instant, cctz::fixed_time_zone(cctz::seconds(before))) +
+                  " to " + cctz::format("%H:%M", instant, zone) +
+                  (forward ? ": slots in the skipped hour run at its end"
+                           : ": slots in the repeated hour run once"));
   }
   return out;
 }
@@ -378,18 +375,23 @@ std::string CronJobPage(const tracker::CronJobDetail& d, const SiteOptions& o) {
     out += "</p>\n";
   }
   out += "<p id=\"schedule-explained\">";
-  AppendHtml(&out, ScheduleWords(o, r.schedule));
-  out += ", ";
-  AppendHtml(&out, r.zone.empty() ? std::string("UTC") : r.zone);
+  const std::string zone_name = r.zone.empty() ? std::string("UTC") : r.zone;
+  const std::string words = ScheduleWords(o, r.schedule);
+  AppendHtml(&out, words);
+  // A CRON_TZ= prefix puts the zone in the words already.
+  if (words.find(", in " + zone_name) == std::string::npos) {
+    out += ", ";
+    AppendHtml(&out, zone_name);
+  }
   out += "; ";
   if (r.suspended) {
     out += "suspended";
   } else {
-    AppendHtml(&out, NextText(r.next_slot, d.now, zone));
+    AppendHtml(&out, NextText(r.next_slot, d.now, zone, zone_name));
   }
   UnixSeconds window_begin = d.now;
   for (const auto& s : d.slots) window_begin = std::min(window_begin, s.slot);
-  for (const auto& change : DstChanges(zone, window_begin, d.now + kWeek)) {
+  for (const auto& change : DstChangeSentences(zone, window_begin, d.now + kWeek)) {
     out += "<span class=\"dst\">";
     AppendHtml(&out, change);
     out += "</span>";

@@ -22,7 +22,7 @@ SRC = os.environ.get("BATCHWATCH_SOURCE_DIR",
 BIN = os.environ.get("BATCHWATCH_BIN", os.path.join(SRC, "build", "exporter", "app", "batchwatch"))
 sys.path.insert(0, os.path.join(SRC, "sim"))
 from fake_apiserver import FakeCluster, serve  # noqa: E402
-from simulator import DEMO_PROBLEMS, POD_EVENT_ALERTS  # noqa: E402
+from simulator import DEMO_PROBLEMS  # noqa: E402
 import stack  # noqa: E402
 
 DEMO = os.path.join(SRC, "scripts", "demo.py")
@@ -114,12 +114,6 @@ class Demo(unittest.TestCase):
             promised = int(re.search(r"Within about (\d+) s these alerts fire", text).group(1))
             am = re.search(r"(http://127\.0\.0\.1:\d+)/api/v2/alerts", text).group(1)
             bw = re.search(r"batchwatch metrics: +(http://\S+)", text).group(1)
-            if "batchwatch_cronjob_pod_failures_total" not in stack.http_text(bw):
-                # Before the Pods/Events watches are merged (issue 12) nothing can raise these.
-                skipped = sorted(e for e in expected if e[0] in POD_EVENT_ALERTS)
-                print("\nbatchwatch exports no pod or event series: not waiting for %s" % skipped)
-                expected -= set(skipped)
-
             first_seen = {}
 
             def active():
