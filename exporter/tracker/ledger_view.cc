@@ -212,6 +212,7 @@ struct LedgerReader {
     if (r.exists && r.gauges.lag > m.options.ledger.late_after_seconds) {
       row.problems.emplace_back("overdue");
     }
+    if (row.day.replaced > 0) row.problems.emplace_back("replaced");
     if (!row.schedule_error.empty()) row.problems.emplace_back("schedule_error");
     const auto index = static_cast<size_t>(&r - m.cronjobs.data());
     if (index < waiting_pods.size() && waiting_pods[index]) {

@@ -66,7 +66,7 @@ struct FleetRow {
   std::optional<RunView> last_run;
   LedgerCounts day, week;               // the last 24 h and 7 d
   std::optional<double> success_ratio;  // week: succeeded / (succeeded + failed)
-  // In display order: failing, missed, skipped, overdue, schedule_error, waiting_pods.
+  // In display order: failing, missed, skipped, overdue, replaced, schedule_error, waiting_pods.
   std::vector<std::string> problems;
 };
 
@@ -109,7 +109,7 @@ struct LedgerMemory {
 };
 
 // The problems a row can show, in display order (docs/api.md).
-inline constexpr const char* kProblems[] = {"failing", "missed",         "skipped",
-                                            "overdue", "schedule_error", "waiting_pods"};
+inline constexpr const char* kProblems[] = {"failing",  "missed",         "skipped",     "overdue",
+                                            "replaced", "schedule_error", "waiting_pods"};
 
 }  // namespace batchwatch::tracker

@@ -26,6 +26,13 @@ import stack  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e_rules  # noqa: E402
 
+# The series of the Pods and Events watches (docs/metrics.md).
+POD_EVENT_METRICS = ["batchwatch_cronjob_pod_failures_total", "batchwatch_job_pod_failures_total",
+                     "batchwatch_cronjob_last_run_info", "batchwatch_job_waiting_pods",
+                     "batchwatch_cronjob_create_failures_total",
+                     "batchwatch_job_create_failures_total",
+                     "batchwatch_cronjob_controller_events_total"]
+
 # (alertname, namespace, cronjob) that must be active in Alertmanager, and nothing else.
 EXPECTED_ALERTS = {
     ("BatchwatchCronJobLastRunFailed", "batch", "failing-backup"),
