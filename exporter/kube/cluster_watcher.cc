@@ -1,5 +1,6 @@
 #include "kube/cluster_watcher.h"
 
+#include <algorithm>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -18,6 +19,8 @@ namespace batchwatch::kube {
 namespace {
 
 constexpr int kResourceCount = 4;
+// Startup probe: answers 429/5xx are asked again this many times (about 15 s in all).
+constexpr int kStartupRetries = 4;
 int Index(Resource r) { return static_cast<int>(r); }
 
 std::string ScopeName(const std::string& ns) {
@@ -116,15 +119,27 @@ class ClusterWatcher::Impl {
         if (Optional(r)) continue;
         WatchTarget target{&spec.kind, ns, spec.label_selector, spec.field_selector};
         HttpResponse resp;
-        for (int attempt = 0; attempt < 2; ++attempt) {
+        bool token_retried = false;
+        for (int attempt = 0;; ++attempt) {
           resp = client.Get(target.ListPath(1, ""), 30, 30, [](std::string_view) { return true; });
           stats_[Index(r)].CountRequest("list", resp.status);
           // A rotated token may have been read just before the rotation: retry once.
-          if (resp.status == 401 && conn_.token && attempt == 0) {
+          if (resp.status == 401 && conn_.token && !token_retried) {
+            token_retried = true;
             conn_.token->Invalidate();
             continue;
           }
-          break;
+          // An API server that is overloaded or restarting (429, 5xx) is not a reason to give
+          // up: wait (its Retry-After, else 1, 2, 4, 8 s) and ask again, a few times.
+          const bool transient = resp.status == 429 || (resp.status >= 500 && resp.status < 600);
+          if (!transient || attempt >= kStartupRetries) break;
+          const double wait = resp.retry_after >= 0 ? std::min(resp.retry_after, 10.0)
+                                                    : static_cast<double>(1 << attempt);
+          BW_LOG_WARN("startup probe: the API server asks to wait",
+                      {{"resource", ResourceName(r)},
+                       {"code", std::to_string(resp.status)},
+                       {"retry_in_seconds", std::to_string(wait)}});
+          if (env_.SleepFor(wait)) break;
         }
         if (resp.status < 200 || resp.status >= 300 || !resp.error.empty()) {
           *error = DescribeFailure(conn_, resp, r, "list", ns);

@@ -47,7 +47,8 @@ class ClusterWatcher {
   ClusterWatcher& operator=(const ClusterWatcher&) = delete;
 
   // Startup probe: list limit=1 of jobs and cronjobs in every watched scope. false + a clear
-  // error for an unreachable server, TLS failure, 401, or 403 (naming verb and resource).
+  // error for an unreachable server, TLS failure, 401, or 403 (naming verb and resource); 429
+  // and 5xx are asked again a few times first (Retry-After honoured, at most 10 s a wait).
   // Pods and Events are not probed: their loops report a 403 as degradation.
   bool CheckAccess(std::string* error);
   // Background threads: list+watch per resource per namespace.

@@ -186,6 +186,43 @@ class StartupErrorsTest(unittest.TestCase):
 
 
 class ServingTest(unittest.TestCase):
+    def test_startup_probe_waits_out_429_and_503(self):
+        with FakeApiServer() as api:
+            api.cluster.create("cronjobs", make_cronjob("default", "backup", "*/5 * * * *"))
+            api.cluster.inject(Fault("status", resource="jobs", verb="list", code=429,
+                                     retry_after=1, count=2))
+            api.cluster.inject(Fault("status", resource="cronjobs", verb="list", code=503,
+                                     count=1))
+            exp = Exporter(["--apiserver", api.url])
+            try:
+                deadline = time.time() + 30
+                status = None
+                while time.time() < deadline and exp.proc.poll() is None:
+                    status, _, _ = http_get(exp.url("/readyz"))
+                    if status == 200:
+                        break
+                    time.sleep(0.2)
+                self.assertIsNone(exp.proc.poll(), exp.text())
+                self.assertEqual(status, 200, exp.text())
+                self.assertEqual(exp.text().count("startup probe: the API server asks to wait"),
+                                 3, exp.text())
+            finally:
+                exp.close()
+
+    def test_startup_probe_gives_up_on_a_server_that_keeps_answering_500(self):
+        with FakeApiServer() as api:
+            api.cluster.inject(Fault("status", resource="jobs", verb="list", code=500,
+                                     count=-1))
+            exp = Exporter(["--apiserver", api.url])
+            try:
+                exp.proc.wait(60)
+                self.assertEqual(exp.proc.returncode, 1, exp.text())
+                self.assertIn("cannot read Jobs and CronJobs", exp.text())
+                self.assertEqual(exp.text().count("startup probe: the API server asks to wait"),
+                                 4, exp.text())
+            finally:
+                exp.close()
+
     def test_endpoints_readiness_and_sigterm(self):
         with FakeApiServer() as api:
             api.cluster.create("cronjobs", make_cronjob("default", "backup", "*/5 * * * *"))
