@@ -16,6 +16,7 @@ process on 127.0.0.1 with a free port and stopped by its PID, also on failure.
 Until the pages exist, the test skips when `/` has no <table id="fleet">."""
 import json
 import os
+import re
 import sys
 import time
 import unittest
@@ -108,6 +109,54 @@ class DemoPages(unittest.TestCase):
 
     def tearDown(self):
         self.page.close()
+
+    def test_ledger_counts_equal_the_counters(self):
+        """The fleet API's 24 h counts and /metrics are the same decisions (the demo is younger
+        than 24 h, so the window holds everything counted). Read while nothing changes: /metrics,
+        the API, /metrics again, until both /metrics reads agree."""
+        def counters(text):
+            out = {}
+            for line in text.splitlines():
+                if line.startswith("#"):
+                    continue
+                m = re.match(r'(batchwatch_cronjob_(?:runs|missed_schedules|forbid_skipped|'
+                             r'replaced)_total)\{([^}]*)\} (\S+)$', line)
+                if not m:
+                    continue
+                labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2)))
+                name = m.group(1)[len("batchwatch_cronjob_"):-len("_total")]
+                if name == "runs":
+                    key = labels["result"]
+                elif name == "missed_schedules":
+                    key = "missed_" + labels["reason"]
+                else:
+                    key = name
+                cj = (labels["namespace"], labels["cronjob"])
+                out.setdefault(cj, {}).setdefault(key, 0)
+                out[cj][key] += int(float(m.group(3)))
+            return out
+        deadline = time.time() + 60
+        while True:
+            before = counters(get(self.bw + "/metrics")[2])
+            _, _, body = get(self.bw + "/api/v1/cronjobs")
+            after = counters(get(self.bw + "/metrics")[2])
+            if before == after:
+                break
+            self.assertLess(time.time(), deadline, "the counters never stood still for a read")
+            time.sleep(0.3)
+        rows = json.loads(body)["cronjobs"]
+        keys = ("succeeded", "failed", "deleted", "replaced", "missed_deadline_exceeded",
+                "missed_superseded", "forbid_skipped")
+        compared = 0
+        for row in rows:
+            cj = (row["namespace"], row["name"])
+            want = {k: after.get(cj, {}).get(k, 0) for k in keys}
+            got = {k: row["counts"]["24h"][k] for k in keys}
+            self.assertEqual(got, want, "%s/%s: ledger (24 h) vs /metrics" % cj)
+            compared += sum(want.values())
+        self.assertEqual({(r["namespace"], r["name"]) for r in rows},
+                         {(cj.namespace, cj.name) for cj in self.cronjobs})
+        self.assertGreater(compared, 0, "nothing was counted: the comparison says nothing")
 
     def test_fleet_page(self):
         status, headers, _ = get(self.bw + "/")
