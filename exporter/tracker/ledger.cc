@@ -62,6 +62,7 @@ void Ledger::AddSlot(const SlotDecision& d, UnixSeconds now, const LedgerLimits&
 }
 
 void Ledger::AddSlotEntry(const SlotEntry& e, const LedgerLimits& limits) {
+  ++version_;
   // Decisions come in slot order per accountant; a restored or rescheduled record may not.
   if (!slots_.empty() && slots_.back().slot > e.slot) {
     auto at = std::upper_bound(slots_.begin(), slots_.end(), e.slot,
@@ -74,12 +75,14 @@ void Ledger::AddSlotEntry(const SlotEntry& e, const LedgerLimits& limits) {
 }
 
 RunEntry& Ledger::AddRun(RunEntry run, const LedgerLimits& limits) {
+  ++version_;
   runs_.push_back(std::move(run));
   DropFront(&runs_, limits.max_runs);
   return runs_.back();
 }
 
 void Ledger::MarkReplaced(UnixSeconds creation, uint32_t n) {
+  ++version_;
   for (auto it = runs_.rbegin(); it != runs_.rend() && n > 0; ++it) {
     if (it->result == static_cast<uint8_t>(Result::kDeleted) && !it->replaced &&
         it->created <= creation) {
@@ -90,6 +93,7 @@ void Ledger::MarkReplaced(UnixSeconds creation, uint32_t n) {
 }
 
 void Ledger::Trim(UnixSeconds now, const LedgerLimits& limits) {
+  ++version_;
   UnixSeconds oldest = now - limits.max_age_seconds;
   auto s = std::find_if(slots_.begin(), slots_.end(),
                         [&](const SlotEntry& e) { return e.decided_at() >= oldest; });

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tracker/ledger_view.h"
 #include "tracker/options.h"
 #include "tracker/slot_accountant.h"
 
@@ -46,13 +47,25 @@ struct RunEntry {
   uint8_t result = 0;          // Result
   bool counted = true;         // false: finished before counting began (state, not a new run)
   bool replaced = false;       // deleted by concurrencyPolicy Replace
-  // Filled by the Pods/Events accounting (issue 12) once merged; empty / absent until then.
+  // The run's last failed pod as its Job knew it when the run ended (tracker/why.h).
   uint32_t pod_reason = 0;  // id in TrackerImpl::reasons; 0 = none
   int32_t exit_code = kNoExitCode;
   static constexpr int32_t kNoExitCode = INT32_MIN;
 
   std::string_view job() const;
   std::string_view uid() const;
+};
+
+// The fleet's counts of one ledger over 24 h and 7 d (ledger_view.cc), kept until the ledger
+// changes or one of its entries leaves a window: a fleet request would otherwise recount every
+// entry of every CronJob (4 million at 10k CronJobs x 400 entries).
+struct LedgerWindowCounts {
+  uint64_t version = 0;             // the ledger's version it was computed at (0: never)
+  bool with_slots = false;          // slots were counted too
+  UnixSeconds computed_at = 0;      // a clock that goes back invalidates it
+  UnixSeconds valid_until = kDawn;  // the first instant an entry leaves a window
+  LedgerCounts day, week;
+  int64_t last_run = -1;  // index in runs() of the run the fleet shows as the last one
 };
 
 // Slots and runs of one CronJob record, or runs of one job group, oldest first.
@@ -69,7 +82,13 @@ class Ledger {
 
   const std::vector<SlotEntry>& slots() const { return slots_; }
   const std::vector<RunEntry>& runs() const { return runs_; }
-  std::vector<RunEntry>& mutable_runs() { return runs_; }
+  std::vector<RunEntry>& mutable_runs() {
+    ++version_;
+    return runs_;
+  }
+  // Changes with every change of the entries.
+  uint64_t version() const { return version_; }
+  LedgerWindowCounts& window_counts() const { return window_counts_; }
   // Bytes held: entries (capacity included) and the runs' heap strings.
   size_t SlotBytes() const;
   size_t RunBytes() const;
@@ -77,6 +96,8 @@ class Ledger {
  private:
   std::vector<SlotEntry> slots_;
   std::vector<RunEntry> runs_;
+  uint64_t version_ = 1;
+  mutable LedgerWindowCounts window_counts_;  // read and written under the tracker's lock
 };
 
 }  // namespace batchwatch::tracker

@@ -162,28 +162,52 @@ struct LedgerReader {
 
   template <typename Row>
   void Counts(const Ledger& l, bool slots, Row* row) const {
-    const LedgerLimits& limits = m.options.ledger;
-    if (slots) {
-      for (auto it = l.slots().rbegin(); it != l.slots().rend(); ++it) {
-        UnixSeconds at = it->decided_at();
-        if (at <= now - 7 * kDay) continue;  // ordered by slot, not decision: no early exit
-        CountSlot(*it, limits, &row->week);
-        if (at > now - kDay) CountSlot(*it, limits, &row->day);
-      }
+    LedgerWindowCounts& c = l.window_counts();
+    if (c.version != l.version() || c.with_slots != slots || now < c.computed_at ||
+        now >= c.valid_until) {
+      c = CountWindows(l, slots);
     }
-    const RunEntry* last = nullptr;
-    for (const RunEntry& e : l.runs()) {
-      if (e.counted_at > now - 7 * kDay) {
-        CountRunEntry(e, &row->week);
-        if (e.counted_at > now - kDay) CountRunEntry(e, &row->day);
-      }
-      if (Result(e.result) != Result::kDeleted && (!last || e.counted_at >= last->counted_at)) {
-        last = &e;
-      }
-    }
-    if (!last && !l.runs().empty()) last = &l.runs().back();
-    if (last) row->last_run = Run(*last);
+    row->day = c.day;
+    row->week = c.week;
+    if (c.last_run >= 0) row->last_run = Run(l.runs()[static_cast<size_t>(c.last_run)]);
     row->success_ratio = Ratio(row->week);
+  }
+
+  LedgerWindowCounts CountWindows(const Ledger& l, bool slots) const {
+    const LedgerLimits& limits = m.options.ledger;
+    LedgerWindowCounts c;
+    c.version = l.version();
+    c.with_slots = slots;
+    c.computed_at = now;
+    c.valid_until = kNever;
+    // An entry at `at` is in the 7 d window while now < at + 7 d, in the 24 h one while
+    // now < at + 1 d: the counts hold until the first of those instants.
+    auto in_windows = [&](UnixSeconds at, auto&& count) {
+      if (at <= now - 7 * kDay) return;
+      count(&c.week);
+      c.valid_until = std::min(c.valid_until, at + 7 * kDay);
+      if (at > now - kDay) {
+        count(&c.day);
+        c.valid_until = std::min(c.valid_until, at + kDay);
+      }
+    };
+    if (slots) {
+      for (const SlotEntry& e : l.slots()) {
+        // Ordered by slot, not by decision: no early exit.
+        in_windows(e.decided_at(), [&](LedgerCounts* n) { CountSlot(e, limits, n); });
+      }
+    }
+    const auto& runs = l.runs();
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const RunEntry& e = runs[i];
+      in_windows(e.counted_at, [&](LedgerCounts* n) { CountRunEntry(e, n); });
+      if (Result(e.result) != Result::kDeleted &&
+          (c.last_run < 0 || e.counted_at >= runs[static_cast<size_t>(c.last_run)].counted_at)) {
+        c.last_run = static_cast<int64_t>(i);
+      }
+    }
+    if (c.last_run < 0 && !runs.empty()) c.last_run = static_cast<int64_t>(runs.size() - 1);
+    return c;
   }
 
   FleetRow Row(const CronJobRecord& r) const {

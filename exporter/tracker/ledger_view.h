@@ -33,7 +33,7 @@ struct RunView {
   std::optional<int64_t> duration, start_delay;
   bool counted = true;    // false: finished before counting began (not in the counters)
   bool replaced = false;  // deleted by concurrencyPolicy Replace
-  // Filled by the Pods/Events accounting (issue 12) once merged.
+  // The run's last failed pod (reason, exit code), when one failed.
   std::string pod_reason;
   std::optional<int32_t> exit_code;
 };

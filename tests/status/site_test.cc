@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "scenario.h"
+#include "web/format.h"
 #include "web/web.h"
 
 namespace batchwatch::web {
@@ -52,6 +53,22 @@ class SiteTest : public ::testing::Test {
   Site MakeSite(SiteOptions o = {}) { return Site(&c_.tracker(), std::move(o)); }
   Cluster c_;
 };
+
+// The hand-written UTC formatter agrees with cctz on every kind of day: epoch, leap days,
+// century years, before 1970, the ends of the years it formats itself, and beyond.
+TEST(Rfc3339Utc, AgreesWithCctz) {
+  auto cctz_format = [](batch::UnixSeconds t) {
+    auto p =
+        std::chrono::time_point_cast<cctz::seconds>(std::chrono::system_clock::from_time_t(0)) +
+        cctz::seconds(t);
+    return cctz::format("%Y-%m-%dT%H:%M:%SZ", p, cctz::utc_time_zone());
+  };
+  std::vector<batch::UnixSeconds> instants = {
+      0,          -1,          86399,        86400,        951782400,    951868799,
+      4107542400, -2208988800, -62135596800, 253402300799, 253402300800, -62167219201};
+  for (batch::UnixSeconds t = -2500000000; t < 5000000000; t += 7919 * 3607) instants.push_back(t);
+  for (batch::UnixSeconds t : instants) EXPECT_EQ(Rfc3339Utc(t), cctz_format(t)) << t;
+}
 
 TEST_F(SiteTest, FleetJson) {
   Site site = MakeSite();

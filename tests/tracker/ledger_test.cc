@@ -224,6 +224,54 @@ TEST(Ledger, JobGroupsKeepRuns) {
   EXPECT_EQ(d->runs[0].reason, "BackoffLimitExceeded");
 }
 
+// The fleet's 24 h / 7 d counts are cached per ledger: a new run, and an entry leaving a window
+// as time passes, must both show.
+TEST(Ledger, FleetCountsFollowEveryChangeAndTheWindows) {
+  constexpr int64_t kDay = 86400;
+  Cluster c = Backup();
+  auto group = [&] {
+    auto s = c.tracker().Snapshot(false, true);
+    EXPECT_EQ(s.groups.size(), 1u);
+    return s.groups.empty() ? JobGroupRow{} : s.groups[0];
+  };
+  Job a = StandaloneJob("migrate-a", T0 + 10);
+  a.group_label = "migrate";
+  c.Put(a);
+  c.At(T0 + 40).Put(Finished(a, JobOutcome::kSucceeded, T0 + 40));
+  JobGroupRow g = group();
+  EXPECT_EQ(g.day.succeeded, 1u);
+  EXPECT_EQ(g.week.succeeded, 1u);
+  g = group();  // the same again (from the cache)
+  EXPECT_EQ(g.day.succeeded, 1u);
+  ASSERT_TRUE(g.last_run);
+  EXPECT_EQ(g.last_run->job, "migrate-a");
+
+  Job b = StandaloneJob("migrate-b", T0 + 100);
+  b.group_label = "migrate";
+  c.At(T0 + 100).Put(b);
+  c.At(T0 + 130).Put(Finished(b, JobOutcome::kFailed, T0 + 130, "BackoffLimitExceeded"));
+  g = group();
+  EXPECT_EQ(g.day.succeeded, 1u);
+  EXPECT_EQ(g.day.failed, 1u);
+  ASSERT_TRUE(g.last_run);
+  EXPECT_EQ(g.last_run->job, "migrate-b");
+
+  c.At(T0 + 40 + kDay - 1);
+  EXPECT_EQ(group().day.succeeded, 1u);
+  c.At(T0 + 40 + kDay);  // the success leaves the 24 h window
+  g = group();
+  EXPECT_EQ(g.day.succeeded, 0u);
+  EXPECT_EQ(g.day.failed, 1u);
+  EXPECT_EQ(g.week.succeeded, 1u);
+  c.At(T0 + 130 + kDay);
+  EXPECT_EQ(group().day.failed, 0u);
+  c.At(T0 + 40 + 7 * kDay);  // and the 7 d one
+  g = group();
+  EXPECT_EQ(g.week.succeeded, 0u);
+  EXPECT_EQ(g.week.failed, 1u);
+  EXPECT_EQ(g.success_ratio, 0.0);
+}
+
 // The counters' increase over (t0, t1] equals what the ledger decided and counted in (t0, t1].
 TEST(Ledger, CountsOverAWindowEqualTheCountersIncrease) {
   Cluster c = Backup(batch::ConcurrencyPolicy::kForbid);
