@@ -5,7 +5,7 @@
 set -euo pipefail
 
 BUILD_PACKAGES=(
-  build-essential cmake ninja-build pkg-config git ca-certificates tzdata
+  build-essential cmake ninja-build pkg-config git ca-certificates tzdata ccache
   prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev nlohmann-json3-dev libcctz-dev
   libyaml-cpp-dev libssl-dev zlib1g-dev libsimdjson-dev
 )

@@ -71,11 +71,21 @@ run_ctest() {
   fi
 }
 
+# ccache keeps compiled objects outside the checkout (~/.cache/batchwatch/ccache, 2 GiB at most),
+# so a later run (CI on a new checkout of mostly the same sources) recompiles only what changed.
+# CCACHE_BASEDIR makes the paths relative: another checkout's objects are hits too.
+launcher=()
+if command -v ccache >/dev/null 2>&1; then
+  export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/batchwatch/ccache}
+  export CCACHE_BASEDIR=$root CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-2G}
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
+
 build() {
   local dir=$1 stage=$2
   shift 2
   echo "=== build ($stage)"
-  if ! { cmake -S "$root" -B "$dir" -G Ninja "$@" >"$dir.configure.log" 2>&1 || {
+  if ! { cmake -S "$root" -B "$dir" -G Ninja "${launcher[@]}" "$@" >"$dir.configure.log" 2>&1 || {
            cat "$dir.configure.log"; false; }; } ||
      ! cmake --build "$dir" -j "$jobs"; then
     failed=$((failed + 1))

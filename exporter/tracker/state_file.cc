@@ -208,6 +208,14 @@ bool Tracker::SaveState(const std::string& path, std::string* error) const {
       }
       if (r.gauges.last_success_observed) c["last_success"] = *r.gauges.last_success_observed;
       if (r.gauges.last_failure_observed) c["last_failure"] = *r.gauges.last_failure_observed;
+      // The consecutive failures: their Jobs may be gone (history limits) by the next start.
+      if (r.gauges.last_success_creation != kDawn) {
+        c["last_success_creation"] = r.gauges.last_success_creation;
+      }
+      if (!r.gauges.failures_since_success.empty()) {
+        c["failures_since_success"] = r.gauges.failures_since_success;
+      }
+      if (r.gauges.failures_overflow > 0) c["failures_overflow"] = r.gauges.failures_overflow;
       if (!r.exists) c["deleted_at"] = r.deleted_at == 0 ? now : r.deleted_at;
       if (r.why.Counted()) c["why"] = CronJobWhyToJson(r.why, m.reasons);
       cronjobs.push_back(std::move(c));
@@ -323,6 +331,9 @@ bool Tracker::LoadState(const std::string& path, std::string* message) {
     uint64_t missed[2], forbid_skipped, replaced;
     std::optional<SavedSlots> slots;
     std::optional<UnixSeconds> last_success, last_failure;
+    UnixSeconds last_success_creation = kDawn;
+    std::vector<UnixSeconds> failures_since_success;
+    uint64_t failures_overflow = 0;
     std::optional<UnixSeconds> deleted_at;
     bool slots_only = false;
     std::optional<LoadedWhy> why;
@@ -364,6 +375,18 @@ bool Tracker::LoadState(const std::string& path, std::string* message) {
       }
       if (c.contains("last_success")) l.last_success = Time(c["last_success"]);
       if (c.contains("last_failure")) l.last_failure = Time(c["last_failure"]);
+      if (c.contains("last_success_creation")) {
+        l.last_success_creation = Time(c["last_success_creation"]);
+      }
+      if (c.contains("failures_since_success")) {
+        const json& f = c["failures_since_success"];
+        if (!f.is_array() || f.size() > kMaxFailureTimes) {
+          throw std::runtime_error("failures_since_success: not an array of at most " +
+                                   std::to_string(kMaxFailureTimes) + " times");
+        }
+        for (const json& t : f) l.failures_since_success.push_back(Time(t));
+      }
+      l.failures_overflow = c.contains("failures_overflow") ? Count(c["failures_overflow"]) : 0;
       if (c.contains("deleted_at")) l.deleted_at = Time(c["deleted_at"]);
       l.slots_only = c.value("slots_only", false);
       if (c.contains("why")) l.why = WhyFromJson(c["why"]);
@@ -418,6 +441,9 @@ bool Tracker::LoadState(const std::string& path, std::string* message) {
     r.history.replaced = l.replaced;
     r.gauges.last_success_observed = l.last_success;
     r.gauges.last_failure_observed = l.last_failure;
+    r.gauges.last_success_creation = l.last_success_creation;
+    r.gauges.failures_since_success = std::move(l.failures_since_success);
+    r.gauges.failures_overflow = l.failures_overflow;
     apply_ledger(r.ledger, l.ledger);
     // Until the CronJob shows up again it counts as deleted (history kept for the retention).
     r.deleted_at = l.deleted_at.value_or(now);

@@ -16,7 +16,6 @@ namespace {
 
 uint64_t PairKey(uint32_t a, uint32_t b) { return (static_cast<uint64_t>(a) << 32) | b; }
 
-constexpr size_t kMaxFailureTimes = 1024;
 // Slots resolved per CronJob and Tick at most; the rest wait for the next Tick.
 constexpr int kMaxSlotsPerTick = 200000;
 constexpr int64_t kMaxResumedDowntimeSeconds = 400 * 86400;
@@ -176,10 +175,13 @@ void TrackerImpl::CountRun(JobRecord& jr, const batch::Job& job, Result result, 
     }
   } else {
     r.gauges.last_failure_observed = std::max(r.gauges.last_failure_observed.value_or(kDawn), end);
-    if (jr.creation > r.gauges.last_success_creation) {
-      if (r.gauges.failures_since_success.size() < kMaxFailureTimes) {
-        r.gauges.failures_since_success.push_back(jr.creation);
-      } else {
+    auto& f = r.gauges.failures_since_success;
+    // A failed Job seen again (relist, restart with the state file) is not a new failure.
+    if (jr.creation > r.gauges.last_success_creation &&
+        std::find(f.begin(), f.end(), jr.creation) == f.end()) {
+      if (f.size() < kMaxFailureTimes) {
+        f.push_back(jr.creation);
+      } else if (counters) {
         ++r.gauges.failures_overflow;
       }
     }

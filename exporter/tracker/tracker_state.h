@@ -88,6 +88,9 @@ struct CronJobSpec {
   cron::ResolvedSchedule resolved;
 };
 
+// Creation times of failed runs kept per CronJob (consecutive failures); more are only counted.
+constexpr size_t kMaxFailureTimes = 1024;
+
 // State gauges: derived from runs, and the time-dependent ones refreshed by Tick.
 struct CronJobGauges {
   std::optional<UnixSeconds> last_success_observed, last_failure_observed;

@@ -93,6 +93,35 @@ TEST_F(StateFileTest, RestartWithStateContinuesCountersAndResolvesDowntimeFromJo
   EXPECT_EQ(Files(), std::vector<std::string>{"state.json"});  // no temp files left
 }
 
+// Three failed runs in a row whose first two Jobs are gone (failedJobsHistoryLimit: 1): the
+// consecutive failures survive restarts with the state file, the Job still present is not a
+// fourth one, and the next success clears them.
+TEST_F(StateFileTest, ConsecutiveFailuresSurviveRestartsAfterTheirJobsAreGone) {
+  const char* kConsecutive = "batchwatch_cronjob_consecutive_failures";
+  Cluster c(T0);
+  CronJob cj = MakeCronJob("backup", "*/5 * * * *", T0 - 3600);
+  cj.last_schedule_time = T0;
+  c.Apply(cj).Synced();
+  for (UnixSeconds slot : {T0 + 300, T0 + 600, T0 + 900}) {
+    c.At(slot + 1).Run("backup", slot);
+    c.At(slot + 30).Finish(JobFor(slot), JobOutcome::kFailed);
+    if (slot != T0 + 900) c.At(slot + 31).Delete(JobFor(slot));
+  }
+  ASSERT_EQ(c.Value(kConsecutive, Cj("backup")), 3);
+  std::string error, message;
+  ASSERT_TRUE(c.tracker().SaveState(path_, &error)) << error;
+  c.Restart(T0 + 950, [&](Tracker& t) { EXPECT_TRUE(t.LoadState(path_, &message)) << message; });
+  EXPECT_EQ(c.Value(kConsecutive, Cj("backup")), 3);
+  ASSERT_TRUE(c.tracker().SaveState(path_, &error)) << error;
+  c.Restart(T0 + 960, [&](Tracker& t) { EXPECT_TRUE(t.LoadState(path_, &message)) << message; });
+  EXPECT_EQ(c.Value(kConsecutive, Cj("backup")), 3);
+  c.Relist();
+  EXPECT_EQ(c.Value(kConsecutive, Cj("backup")), 3);
+  c.At(T0 + 1201).Run("backup", T0 + 1200);
+  c.At(T0 + 1230).Finish(JobFor(T0 + 1200), JobOutcome::kSucceeded);
+  EXPECT_EQ(c.Value(kConsecutive, Cj("backup")), 0);
+}
+
 TEST_F(StateFileTest, RestartWithoutStateStartsCountersAtZero) {
   Cluster c = WatchedThenDown(path_);
   c.Restart(T0 + 1520);
