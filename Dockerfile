@@ -30,7 +30,6 @@ RUN apt-get update \
       libcivetweb1 \
       libcrypt1 \
       libcurl4 \
-      libprometheus-cpp-core1.0 \
       libsimdjson14 \
       libssl3 \
       libstdc++6 \

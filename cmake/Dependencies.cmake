@@ -1,6 +1,5 @@
 # Every dependency comes from a Debian bookworm package (see scripts/setup.sh).
 find_package(Threads REQUIRED)
-find_package(prometheus-cpp CONFIG REQUIRED)   # no version file: never pass a version
 find_package(civetweb CONFIG REQUIRED)
 find_package(CURL REQUIRED)
 find_package(nlohmann_json REQUIRED)
@@ -21,6 +20,8 @@ if(BATCHWATCH_TESTS)
 endif()
 if(BATCHWATCH_BENCHMARKS)
   find_package(benchmark REQUIRED)
+  # Only bench_scrape's yardstick: batchwatch renders its own text format (docs/performance.md).
+  find_package(prometheus-cpp CONFIG REQUIRED)   # no version file: never pass a version
 endif()
 # libsimdjson-dev 3.0.1: the decoder's JSON parser (On-Demand). A shared library at run time.
 find_package(simdjson 3 CONFIG REQUIRED)

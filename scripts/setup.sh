@@ -6,13 +6,13 @@ set -euo pipefail
 
 BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates tzdata ccache
-  prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev nlohmann-json3-dev libcctz-dev
+  libcivetweb-dev libcurl4-openssl-dev nlohmann-json3-dev libcctz-dev
   libyaml-cpp-dev libssl-dev zlib1g-dev libsimdjson-dev
 )
 PACKAGES=(
   "${BUILD_PACKAGES[@]}"
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev python3 curl openssl
+  libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev python3 curl openssl
   clang libclang-rt-14-dev clang-format
   prometheus prometheus-alertmanager yamllint shellcheck jsonnet
   # the browser tests (tests/browser: headless chromium over the DevTools protocol)
@@ -21,9 +21,7 @@ PACKAGES=(
   buildah podman runc debootstrap
 )
 if [ "${1:-}" = "--runtime-only" ]; then
-  PACKAGES=(build-essential cmake ninja-build pkg-config git ca-certificates tzdata
-    prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev nlohmann-json3-dev libcctz-dev
-    libyaml-cpp-dev libssl-dev zlib1g-dev libsimdjson-dev python3 curl prometheus prometheus-alertmanager)
+  PACKAGES=("${BUILD_PACKAGES[@]}" python3 curl prometheus prometheus-alertmanager)
 fi
 # --build-only: just what compiling the batchwatch binary needs (the Dockerfile's build stage).
 if [ "${1:-}" = "--build-only" ]; then
