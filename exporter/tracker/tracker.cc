@@ -415,12 +415,11 @@ void TrackerImpl::UpsertCronJob(const batch::CronJob& cj, UnixSeconds now) {
     r.spec.resolved =
         cron::ResolveSchedule(cj.schedule, cj.time_zone, options.controller_time_zone, now);
     if (r.spec.resolved.error != cron::ScheduleError::kNone) {
-      BW_LOG_WARN("cronjob schedule cannot run",
-                  {{"namespace", cj.namespace_},
-                   {"cronjob", cj.name},
-                   {"schedule", cj.schedule},
-                   {"error", cron::ScheduleErrorLabel(r.spec.resolved.error)},
-                   {"detail", r.spec.resolved.message}});
+      std::string detail = cron::ScheduleErrorLabel(r.spec.resolved.error);
+      detail += ": ";
+      detail += r.spec.resolved.message;
+      decisions->Record(
+          {Decision::kScheduleError, cj.namespace_, cj.name, std::nullopt, "", detail});
     }
   }
   std::optional<UnixSeconds> old_last_schedule = r.spec.last_schedule;

@@ -74,6 +74,7 @@ TEST(DecisionLog, OneInfoLinePerProblemWithItsFields) {
   EXPECT_EQ(h.lines[2].Get("job"), "sync-28333334");
   EXPECT_EQ(h.lines[3].msg, "cronjob run deleted by Replace");
   EXPECT_EQ(h.lines[4].msg, "cronjob schedule error");
+  EXPECT_EQ(h.lines[4].level, log::Level::kWarn);  // a broken spec, not an event of a run
   EXPECT_EQ(h.lines[4].Get("slot"), "");
   EXPECT_NE(h.lines[4].Get("error").find("Mars/Olympus"), std::string::npos);
 }
