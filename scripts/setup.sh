@@ -6,7 +6,8 @@ set -euo pipefail
 
 BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates tzdata ccache
-  libcivetweb-dev libcurl4-openssl-dev nlohmann-json3-dev libcctz-dev
+  # civetweb: its CMake config names the /usr/bin/civetweb program (not only the library)
+  civetweb libcivetweb-dev libcurl4-openssl-dev nlohmann-json3-dev libcctz-dev
   libyaml-cpp-dev libssl-dev zlib1g-dev libsimdjson-dev
 )
 PACKAGES=(
