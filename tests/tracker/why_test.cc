@@ -113,6 +113,34 @@ TEST(PodFailures, TenContainersRestartingShareTheLastSlotAndCountEachRestart) {
   EXPECT_EQ(c.Value(kLastRun, Cj("backup", {{"exit_code", "-2147483647"}})), 1);
 }
 
+// The decoder passes restart counts up to INT32_MAX; the containers from the fourth on share one
+// slot, whose sum must not wrap around (a wrapped sum would read as fewer restarts, then count
+// billions again). It stops at INT32_MAX: what was counted stays counted, nothing twice.
+TEST(PodFailures, RestartCountsNearInt32MaxDoNotWrapInTheSharedSlot) {
+  Cluster c = Watched();
+  Job job = StartRun(c);
+  Pod pod = MakePod(job, "a", T0 + 301);
+  pod.restart_on_failure = true;
+  pod.phase = PodPhase::kRunning;
+  for (int i = 0; i < 6; ++i) pod.containers.push_back(Running("c" + std::to_string(i)));
+  c.tracker().OnPodUpsert(pod);
+  pod.containers[3].restart_count = 1;
+  pod.containers[3].last_terminated = true;
+  pod.containers[3].last_terminated_reason = "OOMKilled";
+  c.tracker().OnPodUpsert(pod);
+  EXPECT_EQ(c.Value(kPodFailures, Reason("OOMKilled")), 1);
+  for (int i : {3, 4, 5}) pod.containers[i].restart_count = INT32_MAX;
+  c.tracker().OnPodUpsert(pod);
+  const double after_jump = c.Value(kPodFailures, Reason("OOMKilled"));
+  EXPECT_EQ(after_jump, static_cast<double>(INT32_MAX));  // 1 + (INT32_MAX - 1)
+  pod.containers[4].restart_count = 5;                    // the sum is still above INT32_MAX
+  c.tracker().OnPodUpsert(pod);
+  for (int i : {3, 4, 5}) pod.containers[i].restart_count = INT32_MAX;
+  c.tracker().OnPodUpsert(pod);
+  EXPECT_EQ(c.Value(kPodFailures, Reason("OOMKilled")), after_jump);
+  EXPECT_EQ(c.Sum(kPodFailures, Cj("backup")), after_jump);
+}
+
 TEST(PodFailures, ARestartOfARestartPolicyNeverPodIsNoRestart) {
   Cluster c = Watched();
   Job job = StartRun(c);
