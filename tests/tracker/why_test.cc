@@ -90,20 +90,28 @@ TEST(PodFailures, EachRestartOfAnOnFailurePodCountsOnce) {
             1);
 }
 
-TEST(PodFailures, TenContainersRestartingShareTheLastSlotAndCountEachRestart) {
-  Cluster c = Watched();
-  Job job = StartRun(c);
+// A running restartPolicy: OnFailure pod of `job` with `containers` containers c0, c1, ...
+Pod OnFailurePod(const Job& job, int containers) {
   Pod pod = MakePod(job, "a", T0 + 301);
   pod.restart_on_failure = true;
   pod.phase = PodPhase::kRunning;
-  for (int i = 0; i < 10; ++i) pod.containers.push_back(Running("c" + std::to_string(i)));
+  for (int i = 0; i < containers; ++i) pod.containers.push_back(Running("c" + std::to_string(i)));
+  return pod;
+}
+
+void OomRestarted(ContainerStatus* c, int32_t restart_count) {
+  c->restart_count = restart_count;
+  c->last_terminated = true;
+  c->last_terminated_reason = "OOMKilled";
+  c->last_exit_code = 137;
+}
+
+TEST(PodFailures, TenContainersRestartingShareTheLastSlotAndCountEachRestart) {
+  Cluster c = Watched();
+  Job job = StartRun(c);
+  Pod pod = OnFailurePod(job, 10);
   c.tracker().OnPodUpsert(pod);
-  for (int i : {0, 7, 9}) {
-    pod.containers[i].restart_count = 1;
-    pod.containers[i].last_terminated = true;
-    pod.containers[i].last_terminated_reason = "OOMKilled";
-    pod.containers[i].last_exit_code = 137;
-  }
+  for (int i : {0, 7, 9}) OomRestarted(&pod.containers[i], 1);
   c.tracker().OnPodUpsert(pod);
   c.tracker().OnPodUpsert(pod);
   EXPECT_EQ(c.Value(kPodFailures, Reason("OOMKilled")), 3);
@@ -119,14 +127,9 @@ TEST(PodFailures, TenContainersRestartingShareTheLastSlotAndCountEachRestart) {
 TEST(PodFailures, RestartCountsNearInt32MaxDoNotWrapInTheSharedSlot) {
   Cluster c = Watched();
   Job job = StartRun(c);
-  Pod pod = MakePod(job, "a", T0 + 301);
-  pod.restart_on_failure = true;
-  pod.phase = PodPhase::kRunning;
-  for (int i = 0; i < 6; ++i) pod.containers.push_back(Running("c" + std::to_string(i)));
+  Pod pod = OnFailurePod(job, 6);
   c.tracker().OnPodUpsert(pod);
-  pod.containers[3].restart_count = 1;
-  pod.containers[3].last_terminated = true;
-  pod.containers[3].last_terminated_reason = "OOMKilled";
+  OomRestarted(&pod.containers[3], 1);
   c.tracker().OnPodUpsert(pod);
   EXPECT_EQ(c.Value(kPodFailures, Reason("OOMKilled")), 1);
   for (int i : {3, 4, 5}) pod.containers[i].restart_count = INT32_MAX;
