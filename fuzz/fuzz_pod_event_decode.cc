@@ -69,11 +69,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (page.bad_items > 0 && page.first_item_error.empty()) std::abort();
     for (const auto& e : page.events) CheckEvent(e);
+    const bk::ObjectStore::ListId list = store.BeginList();
     if (resource == bk::Resource::kPods) {
-      store.Replace("", std::move(page.pods));
+      store.UpsertListed(list, std::move(page.pods));
     } else {
-      store.Replace("", selector, std::move(page.events));
+      store.UpsertListed(list, selector, std::move(page.events));
     }
+    store.EndList(list, resource, "", resource == bk::Resource::kPods ? "" : selector);
     return 0;
   }
 

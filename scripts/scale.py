@@ -70,11 +70,8 @@ class Cluster:
             cj["metadata"]["resourceVersion"] = str(self._bump())
             self.items["cronjobs"].append(json.dumps(cj, separators=(",", ":")).encode())
         for k in range(jobs):
-            i = k % max(1, cronjobs)
-            ns = "team-%d" % (i % namespaces)
-            slot = now - 300 * (k // max(1, cronjobs) + 1)
-            running = k % 10 == 0
-            job = make_job(ns, "cron-%d-%d" % (i, slot // 60), cronjob="cron-%d" % i,
+            i, ns, name, slot, running = job_identity(k, cronjobs, namespaces, now)
+            job = make_job(ns, name, cronjob="cron-%d" % i,
                            cronjob_uid="c-%08d" % i, slot=slot, start=slot + 1,
                            active=1 if running else None,
                            succeeded=None if running else slot + 40,
@@ -132,34 +129,59 @@ class Cluster:
                 self.cond.notify_all()
 
 
-def realistic_pod(k, jobs, cronjobs, namespaces, now, rv):
-    """Pod k of Job k % jobs, as the kubelet reports it: most Succeeded, some Failed (OOMKilled,
-    Error), some Running after a restart, some Pending on an image pull; a spec as a CronJob's
-    pod template fills it in (about 4 KB of JSON)."""
-    j = k % max(1, jobs)
-    i = j % max(1, cronjobs)
-    ns = "team-%d" % (i % namespaces)
-    job = "cron-%d-%d" % (i, j)
+def job_identity(k, cronjobs, namespaces, now):
+    """Job k: its CronJob's index, namespace, name, slot and whether it runs (every tenth)."""
+    i = k % max(1, cronjobs)
+    slot = now - 300 * (k // max(1, cronjobs) + 1)
+    return i, "team-%d" % (i % namespaces), "cron-%d-%d" % (i, slot // 60), slot, k % 10 == 0
+
+
+def pod_state(k, running, now):
+    """Phase, main container status and restart policy of pod k, consistent with its Job: pods
+    of running Jobs run (some after an OnFailure restart, OOMKilled) or wait (image pull,
+    container creation, crash loop); pods of finished Jobs mostly succeeded, some failed
+    (OOMKilled, Error) or succeeded after a restart."""
+    if running:
+        variant = (k // 10) % 5
+        if variant == 0:
+            return "Running", container_status(running=True, started=now - 30), "Never"
+        if variant == 1:
+            return "Running", container_status(running=True, last_terminated="OOMKilled",
+                                               last_exit_code=137, restart_count=2,
+                                               started=now - 30), "OnFailure"
+        if variant == 2:
+            return "Pending", container_status(waiting="ImagePullBackOff"), "Never"
+        if variant == 3:
+            return "Pending", container_status(waiting="ContainerCreating"), "Never"
+        return "Running", container_status(waiting="CrashLoopBackOff", last_terminated="Error",
+                                           last_exit_code=1, restart_count=4), "OnFailure"
     kind = k % 10
-    if kind < 6:
-        phase, main = "Succeeded", container_status(terminated="Completed", exit_code=0)
-    elif kind == 6:
-        phase, main = "Failed", container_status(terminated="OOMKilled", exit_code=137)
-    elif kind == 7:
-        phase, main = "Failed", container_status(terminated="Error", exit_code=1)
-    elif kind == 8:
-        phase, main = "Running", container_status(running=True, last_terminated="Error",
-                                                  last_exit_code=2, restart_count=1,
-                                                  started=now - 30)
-    else:
-        phase, main = "Pending", container_status(waiting="ImagePullBackOff")
+    if kind <= 6:
+        return "Succeeded", container_status(terminated="Completed", exit_code=0), "Never"
+    if kind == 7:
+        return "Failed", container_status(terminated="OOMKilled", exit_code=137), "Never"
+    if kind == 8:
+        return "Failed", container_status(terminated="Error", exit_code=1), "Never"
+    return "Succeeded", container_status(terminated="Completed", exit_code=0,
+                                         last_terminated="Error", last_exit_code=2,
+                                         restart_count=1), "OnFailure"
+
+
+def realistic_pod(k, jobs, cronjobs, namespaces, now, rv):
+    """Pod k of Job k % jobs (its controller ownerReference and job-name label name that Job),
+    as the kubelet reports it (pod_state); a spec as a CronJob's pod template fills it in (about
+    4 KB of JSON)."""
+    j = k % max(1, jobs)
+    i, ns, job, _, running = job_identity(j, cronjobs, namespaces, now)
+    phase, main, restart_policy = pod_state(k, running, now)
     side = container_status("log-shipper", running=phase == "Running", started=now - 60,
+                            waiting="ContainerCreating" if phase == "Pending" else None,
                             terminated="Completed" if phase in ("Succeeded", "Failed") else None)
     for c in (main, side):
         c["imageID"] = "registry.example.com/team/app@sha256:" + "ab" * 32
         c["containerID"] = "containerd://" + "%064x" % (k * 2 + (c is side))
     pod = make_pod(ns, "%s-%05x" % (job, k & 0xfffff), job=job, job_uid="j-%09d" % j,
-                   phase=phase, restart_policy="OnFailure" if kind == 8 else "Never",
+                   phase=phase, restart_policy=restart_policy,
                    containers=[main, side],
                    init_containers=[container_status("init-config", terminated="Completed")],
                    conditions=[{"type": t, "status": "True", "lastProbeTime": None,
@@ -402,6 +424,12 @@ def measure(args):
         result["cronjob_info_series"] = text.count("\nbatchwatch_cronjob_info{")
         m = re.search(r'^batchwatch_tracked_objects\{resource="pods"\} (\S+)$', text, re.M)
         result["tracked_pods"] = int(float(m.group(1))) if m else None
+        # The pods reach the tracker's accounting (owner UIDs match the Jobs): pods of running
+        # Jobs wait by reason, and last runs remember their failed pods.
+        result["waiting_pods"] = int(sum(float(v) for v in re.findall(
+            r"^batchwatch_job_waiting_pods\{.*\} (\S+)$", text, re.M)))
+        result["last_runs_with_pod_reason"] = len(re.findall(
+            r'^batchwatch_cronjob_last_run_info\{[^}]*pod_reason="[^"]+"', text, re.M))
         result["scrape_client"] = args.client
         for name, headers in (("plain", {}), ("gzip", {"Accept-Encoding": "gzip"})):
             times = []
@@ -503,6 +531,10 @@ def main():
                             % (args.cronjobs, result["cronjob_info_series"]))
         if result["tracked_pods"] != args.pods:
             problems.append("expected %d tracked pods, got %s" % (args.pods, result["tracked_pods"]))
+        if args.pods and not (result["waiting_pods"] > 0 and result["last_runs_with_pod_reason"] > 0):
+            problems.append("pods did not reach the tracker: %d waiting pods, %d last runs with a "
+                            "pod reason" % (result["waiting_pods"],
+                                            result["last_runs_with_pod_reason"]))
         if result["churn"]["events"] <= 0:
             problems.append("no churn events reached batchwatch")
         if problems:

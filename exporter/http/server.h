@@ -4,6 +4,7 @@
 // take every thread: request deadlines, a header size limit and a cap on concurrent renders.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -110,6 +111,7 @@ class Server {
   std::mutex scrape_mu_;
   std::condition_variable scrape_cv_;
   int active_scrapes_ = 0;
+  std::atomic<size_t> last_metrics_bytes_{0};  // the previous /metrics body, to reserve for
 };
 
 }  // namespace batchwatch::http

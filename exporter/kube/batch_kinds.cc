@@ -28,7 +28,7 @@ class BatchHandler : public KindHandler {
     return true;
   }
 
-  void DiscardList() override {
+  void StartList() override {
     jobs_.clear();
     cronjobs_.clear();
   }
@@ -39,7 +39,7 @@ class BatchHandler : public KindHandler {
     } else {
       store_->Replace(scope_, std::move(cronjobs_));
     }
-    DiscardList();
+    StartList();  // the held pages are no longer needed
   }
 
   bool ApplyWatchLine(std::string_view line, WatchLineMeta* meta, std::string* error) override {

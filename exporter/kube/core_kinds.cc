@@ -1,5 +1,6 @@
 #include "kube/core_kinds.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -19,14 +20,17 @@ class CoreHandler : public KindHandler {
         store_(store),
         excluded_(excluded) {}
 
+  // Each page goes to the store as it arrives (see ObjectStore::BeginList): a list of 100k
+  // pods never sits decoded in memory.
   bool AddListPage(std::string_view body, ListPageMeta* meta, std::string* error) override {
     CoreListPage page;
     if (!DecodeCoreListPage(body, r_, &page, error)) return false;
-    for (auto& p : page.pods) {
-      if (!Excluded(p.namespace_)) pods_.push_back(std::move(p));
-    }
-    for (auto& e : page.events) {
-      if (!Excluded(e.namespace_)) events_.push_back(std::move(e));
+    if (r_ == Resource::kPods) {
+      DropExcluded(&page.pods);
+      store_->UpsertListed(list_, std::move(page.pods));
+    } else {
+      DropExcluded(&page.events);
+      store_->UpsertListed(list_, selector_, std::move(page.events));
     }
     meta->resource_version = std::move(page.resource_version);
     meta->continue_token = std::move(page.continue_token);
@@ -35,19 +39,9 @@ class CoreHandler : public KindHandler {
     return true;
   }
 
-  void DiscardList() override {
-    pods_.clear();
-    events_.clear();
-  }
+  void StartList() override { list_ = store_->BeginList(); }
 
-  void CommitList() override {
-    if (r_ == Resource::kPods) {
-      store_->Replace(scope_, std::move(pods_));
-    } else {
-      store_->Replace(scope_, selector_, std::move(events_));
-    }
-    DiscardList();
-  }
+  void CommitList() override { store_->EndList(list_, r_, scope_, selector_); }
 
   bool ApplyWatchLine(std::string_view line, WatchLineMeta* meta, std::string* error) override {
     if (!DecodeCoreWatchEvent(line, r_, &ev_, error)) return false;
@@ -83,14 +77,19 @@ class CoreHandler : public KindHandler {
 
  private:
   bool Excluded(const std::string& ns) const { return excluded_->count(ns) > 0; }
+  template <typename T>
+  void DropExcluded(std::vector<T>* objs) const {
+    objs->erase(std::remove_if(objs->begin(), objs->end(),
+                               [this](const T& o) { return Excluded(o.namespace_); }),
+                objs->end());
+  }
 
   const Resource r_;
   const std::string scope_;
   const std::string selector_;
   ObjectStore* const store_;
   const std::set<std::string>* const excluded_;
-  std::vector<Pod> pods_;
-  std::vector<Event> events_;
+  ObjectStore::ListId list_ = 0;
   CoreWatchEvent ev_;  // reused: its strings keep their capacity from line to line
 };
 

@@ -21,8 +21,9 @@ struct PodDoc {
   Pod pod;
   bool controller_seen = false;  // at most one controller owner reference counts
   std::string phase;
-  // The first exit code outside int32, per list (0 = initContainerStatuses, 1 = containers).
-  std::string exit_code_error[2];
+  // The first exit code outside int32 or restart count outside 0..INT32_MAX, per list
+  // (0 = initContainerStatuses, 1 = containers).
+  std::string range_error[2];
   int code = 0;  // a watch ERROR event's metav1.Status
   std::string message;
 };
@@ -102,10 +103,11 @@ void PodConditions(Element& e, Pod* p) {
   if (c.type == "PodScheduled" && c.status == "False") p->unscheduled_reason = std::move(c.reason);
 }
 
-// A container status as read: exit codes in 64 bits, so that one outside int32 is seen.
+// A container status as read: exit codes and the restart count in 64 bits, so that one outside
+// int32 is seen (and never wraps).
 struct ContainerDoc {
   ContainerStatus c;
-  std::optional<int64_t> exit_code, last_exit_code;
+  std::optional<int64_t> exit_code, last_exit_code, restart_count;
 };
 
 void Terminated(Fields& f, std::string* reason, std::optional<int64_t>* exit_code) {
@@ -153,32 +155,41 @@ void LastState(Fields& f, ContainerDoc* d) {
 // core/v1 ContainerStatus.
 void ContainerStatusFields(Fields& f, ContainerDoc* d) {
   f.String("name", &d->c.name);
-  f.Int("restartCount", &d->c.restart_count);
+  f.Int("restartCount", &d->restart_count);
   f.Object("state", [d](Fields& g) { ContainerState(g, d); });
   f.Object("lastState", [d](Fields& g) { LastState(g, d); });
 }
 
-bool FitsInt32(const std::optional<int64_t>& v) {
-  return !v ||
-         (*v >= std::numeric_limits<int32_t>::min() && *v <= std::numeric_limits<int32_t>::max());
+bool Fits(const std::optional<int64_t>& v, int64_t min) {
+  return !v || (*v >= min && *v <= std::numeric_limits<int32_t>::max());
+}
+
+// *range_error: the first field of the list outside its range ("" when none).
+void CheckRanges(const ContainerDoc& d, const char* path, std::string* range_error) {
+  if (!range_error->empty()) return;
+  constexpr int64_t kInt32Min = std::numeric_limits<int32_t>::min();
+  if (!Fits(d.exit_code, kInt32Min)) {
+    *range_error = std::string(path) + "[].state.terminated.exitCode " +
+                   std::to_string(*d.exit_code) + " is outside int32";
+  } else if (!Fits(d.last_exit_code, kInt32Min)) {
+    *range_error = std::string(path) + "[].lastState.terminated.exitCode " +
+                   std::to_string(*d.last_exit_code) + " is outside int32";
+  } else if (!Fits(d.restart_count, 0)) {
+    // restartCount is an int32 that only the kubelet raises: negative or larger is no count.
+    *range_error = std::string(path) + "[].restartCount " + std::to_string(*d.restart_count) +
+                   " is outside 0..2147483647";
+  }
 }
 
 // Elements that are not objects are ignored.
-void ContainerStatuses(Element& e, std::vector<ContainerStatus>* out, std::string* exit_error,
+void ContainerStatuses(Element& e, std::vector<ContainerStatus>* out, std::string* range_error,
                        const char* path) {
   ContainerDoc d;
   if (!e.Object([&d](Fields& g) { ContainerStatusFields(g, &d); })) return;
-  if (exit_error->empty()) {
-    if (!FitsInt32(d.exit_code)) {
-      *exit_error = std::string(path) + "[].state.terminated.exitCode " +
-                    std::to_string(*d.exit_code) + " is outside int32";
-    } else if (!FitsInt32(d.last_exit_code)) {
-      *exit_error = std::string(path) + "[].lastState.terminated.exitCode " +
-                    std::to_string(*d.last_exit_code) + " is outside int32";
-    }
-  }
+  CheckRanges(d, path, range_error);
   d.c.exit_code = static_cast<int32_t>(d.exit_code.value_or(0));
   d.c.last_exit_code = static_cast<int32_t>(d.last_exit_code.value_or(0));
+  d.c.restart_count = static_cast<int32_t>(d.restart_count.value_or(0));
   out->push_back(std::move(d.c));
 }
 
@@ -196,22 +207,21 @@ void PodStatus(Fields& f, PodDoc* d) {
   f.Array(
       "initContainerStatuses",
       [d](Element& e) {
-        ContainerStatuses(e, &d->pod.init_containers, &d->exit_code_error[0],
+        ContainerStatuses(e, &d->pod.init_containers, &d->range_error[0],
                           "status.initContainerStatuses");
       },
       [d] {
         d->pod.init_containers.clear();
-        d->exit_code_error[0].clear();
+        d->range_error[0].clear();
       });
   f.Array(
       "containerStatuses",
       [d](Element& e) {
-        ContainerStatuses(e, &d->pod.containers, &d->exit_code_error[1],
-                          "status.containerStatuses");
+        ContainerStatuses(e, &d->pod.containers, &d->range_error[1], "status.containerStatuses");
       },
       [d] {
         d->pod.containers.clear();
-        d->exit_code_error[1].clear();
+        d->range_error[1].clear();
       });
 }
 
@@ -277,7 +287,7 @@ PodPhase PhaseOf(std::string_view phase) {
 
 bool FinishPod(PodDoc& d, const Problems& problems, Pod* out, std::string* error) {
   if (!CheckMeta(d.pod, problems, error)) return false;
-  for (const std::string& e : d.exit_code_error) {
+  for (const std::string& e : d.range_error) {
     if (!e.empty()) {
       *error = e;
       return false;

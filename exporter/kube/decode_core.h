@@ -4,7 +4,8 @@
 // skipped unparsed. Never throws.
 //
 // Outcomes of bad input:
-//   - not JSON, no uid or name, a field read with the wrong type, an exit code outside int32:
+//   - not JSON, no uid or name, a field read with the wrong type, an exit code outside int32,
+//     a restartCount outside 0..INT32_MAX (no kubelet writes one; never wrapped or clamped):
 //     the object is undecodable (*error; a list page skips the item and counts it);
 //   - a pod without a controller ownerReference of kind Job in group batch: decoded, with
 //     owner_job_uid "" (the tracker ignores it);

@@ -83,22 +83,23 @@ void ObjectStore::ReportSize(Resource r, const Table& t) {
   if (on_size_) on_size_(r, t.size());
 }
 
-const ObjectStore::Table& ObjectStore::TableOf(Resource r) const {
+template <typename Self>
+auto& ObjectStore::TableOf(Self& self, Resource r) {
   switch (r) {
     case Resource::kJobs:
-      return jobs_;
+      return self.jobs_;
     case Resource::kCronJobs:
-      return cronjobs_;
+      return self.cronjobs_;
     case Resource::kPods:
-      return pods_;
+      return self.pods_;
     case Resource::kEvents:
-      return events_;
+      return self.events_;
   }
-  return jobs_;
+  return self.jobs_;
 }
 
 template <typename T>
-void ObjectStore::UpsertLocked(Table* table, T obj, std::string_view event_selector) {
+void ObjectStore::UpsertLocked(Table* table, T obj, std::string_view event_selector, ListId list) {
   std::string_view extra;
   if constexpr (std::is_same_v<T, Event>) {
     extra = event_selector;
@@ -106,29 +107,28 @@ void ObjectStore::UpsertLocked(Table* table, T obj, std::string_view event_selec
     extra = ExtraOf(obj);
   }
   auto it = table->find(obj.uid);
+  bool changed = true;
   if (it == table->end()) {
-    table->emplace(obj.uid, Entry(obj.namespace_, obj.resource_version, extra));
+    it = table->emplace(obj.uid, Entry(obj.namespace_, obj.resource_version, extra)).first;
   } else if (it->second.resource_version() == obj.resource_version) {
-    return;
+    changed = false;
   } else {
     // The owner reference may have changed (orphaned Job, adopted Pod).
+    const ListId listed_in = it->second.listed_in();
     it->second = Entry(obj.namespace_, obj.resource_version, extra);
+    it->second.set_listed_in(listed_in);
   }
-  if (sink_) SendUpsert(sink_, obj);
+  if (list != 0) it->second.set_listed_in(list);
+  if (changed && sink_) SendUpsert(sink_, obj);
 }
 
-template <typename T>
-void ObjectStore::ReplaceLocked(Table* table, const std::string& scope, std::string_view selector,
-                                std::vector<T> objs) {
-  constexpr Resource r = ResourceOf(static_cast<const T*>(nullptr));
-  std::unordered_set<std::string_view> listed;
-  listed.reserve(objs.size());
-  for (const auto& o : objs) listed.insert(o.uid);
-  // Deletions first, so a name reused by a new UID reads as delete-then-create.
+void ObjectStore::VanishLocked(
+    Resource r, Table* table, const std::string& scope, std::string_view selector,
+    const std::function<bool(const std::string& uid, const Entry&)>& keep) {
   std::vector<VanishedObject> vanished;
   for (const auto& [uid, entry] : *table) {
     if ((scope.empty() || entry.namespace_() == scope) &&
-        (selector.empty() || entry.extra() == selector) && !listed.count(uid)) {
+        (selector.empty() || entry.extra() == selector) && !keep(uid, entry)) {
       vanished.push_back(Vanished(r, uid, entry));
     }
   }
@@ -136,8 +136,26 @@ void ObjectStore::ReplaceLocked(Table* table, const std::string& scope, std::str
     table->erase(v.uid);
     if (sink_) SendVanished(sink_, r, v);
   }
+}
+
+template <typename T>
+void ObjectStore::ReplaceLocked(Table* table, const std::string& scope, std::vector<T> objs) {
+  constexpr Resource r = ResourceOf(static_cast<const T*>(nullptr));
+  std::unordered_set<std::string_view> listed;
+  listed.reserve(objs.size());
+  for (const auto& o : objs) listed.insert(o.uid);
+  // Deletions first, so a name reused by a new UID reads as delete-then-create.
+  VanishLocked(r, table, scope, "",
+               [&listed](const std::string& uid, const Entry&) { return listed.count(uid) > 0; });
   listed.clear();  // views into objs, which are moved from below
-  for (auto& o : objs) UpsertLocked(table, std::move(o), selector);
+  for (auto& o : objs) UpsertLocked(table, std::move(o), "");
+}
+
+template <typename T>
+void ObjectStore::UpsertListedLocked(Table* table, ListId list, std::string_view selector,
+                                     std::vector<T> objs) {
+  for (auto& o : objs) UpsertLocked(table, std::move(o), selector, list);
+  ReportSize(ResourceOf(static_cast<const T*>(nullptr)), *table);
 }
 
 template <typename T>
@@ -184,35 +202,45 @@ void ObjectStore::Delete(const Event& last) {
 }
 void ObjectStore::Replace(const std::string& scope, std::vector<Job> jobs) {
   std::lock_guard<std::mutex> lock(mu_);
-  ReplaceLocked(&jobs_, scope, "", std::move(jobs));
+  ReplaceLocked(&jobs_, scope, std::move(jobs));
   ReportSize(Resource::kJobs, jobs_);
 }
 void ObjectStore::Replace(const std::string& scope, std::vector<CronJob> cronjobs) {
   std::lock_guard<std::mutex> lock(mu_);
-  ReplaceLocked(&cronjobs_, scope, "", std::move(cronjobs));
+  ReplaceLocked(&cronjobs_, scope, std::move(cronjobs));
   ReportSize(Resource::kCronJobs, cronjobs_);
 }
-void ObjectStore::Replace(const std::string& scope, std::vector<Pod> pods) {
+ObjectStore::ListId ObjectStore::BeginList() {
   std::lock_guard<std::mutex> lock(mu_);
-  ReplaceLocked(&pods_, scope, "", std::move(pods));
-  ReportSize(Resource::kPods, pods_);
+  if (++last_list_ == 0) ++last_list_;  // 0 means "no list"; 2^32 lists would take centuries
+  return last_list_;
 }
-void ObjectStore::Replace(const std::string& scope, std::string_view selector,
-                          std::vector<Event> events) {
+void ObjectStore::UpsertListed(ListId list, std::vector<Pod> pods) {
   std::lock_guard<std::mutex> lock(mu_);
-  ReplaceLocked(&events_, scope, selector, std::move(events));
-  ReportSize(Resource::kEvents, events_);
+  UpsertListedLocked(&pods_, list, "", std::move(pods));
+}
+void ObjectStore::UpsertListed(ListId list, std::string_view selector, std::vector<Event> events) {
+  std::lock_guard<std::mutex> lock(mu_);
+  UpsertListedLocked(&events_, list, selector, std::move(events));
+}
+void ObjectStore::EndList(ListId list, Resource r, const std::string& scope,
+                          std::string_view selector) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Table& table = TableOf(*this, r);
+  VanishLocked(r, &table, scope, selector,
+               [list](const std::string&, const Entry& e) { return e.listed_in() == list; });
+  ReportSize(r, table);
 }
 
 size_t ObjectStore::Size(Resource r) const {
   std::lock_guard<std::mutex> lock(mu_);
-  return TableOf(r).size();
+  return TableOf(*this, r).size();
 }
 
 bool ObjectStore::Find(Resource r, const std::string& uid, VanishedObject* kept,
                        std::string* resource_version) const {
   std::lock_guard<std::mutex> lock(mu_);
-  const Table& t = TableOf(r);
+  const Table& t = TableOf(*this, r);
   auto it = t.find(uid);
   if (it == t.end()) return false;
   *kept = Vanished(r, uid, it->second);

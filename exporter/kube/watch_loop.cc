@@ -123,7 +123,7 @@ bool WatchLoop::WaitForbidden(const HttpResponse& failed, const std::string& ver
 }
 
 bool WatchLoop::List(HttpResponse* failed) {
-  handler_->DiscardList();
+  handler_->StartList();
   std::string continue_token, body, error;
   int restarts = 0;
   for (;;) {
@@ -139,7 +139,7 @@ bool WatchLoop::List(HttpResponse* failed) {
       ++restarts;
       BW_LOG_INFO("list continue token expired, restarting the list",
                   {{"resource", target_.kind->name}, {"scope", target_.ScopeName()}});
-      handler_->DiscardList();
+      handler_->StartList();
       continue_token.clear();
       continue;
     }

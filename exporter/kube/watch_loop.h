@@ -66,11 +66,15 @@ struct WatchLineMeta {
 class KindHandler {
  public:
   virtual ~KindHandler() = default;
-  // Decodes a page and holds its items until CommitList; false + *error: the page is unusable.
+  // A list begins, or starts over (an expired continue token): what earlier pages of the
+  // unfinished list held or marked counts no more.
+  virtual void StartList() = 0;
+  // Decodes a page and either holds its items until CommitList (Jobs, CronJobs) or applies them
+  // at once (Pods, Events: the store marks them as listed); false + *error: the page is
+  // unusable.
   virtual bool AddListPage(std::string_view body, ListPageMeta* meta, std::string* error) = 0;
-  // The list starts over: forget the pages held so far.
-  virtual void DiscardList() = 0;
-  // The list is complete: it replaces the scope's objects in the store.
+  // The list is complete: it replaces the scope's objects in the store (held pages are stored,
+  // objects no page showed vanish).
   virtual void CommitList() = 0;
   // Decodes one watch line and applies ADDED/MODIFIED/DELETED; false + *error: undecodable.
   virtual bool ApplyWatchLine(std::string_view line, WatchLineMeta* meta, std::string* error) = 0;

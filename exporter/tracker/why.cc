@@ -5,6 +5,7 @@
 // CronJob (other watches): they wait by the owner's UID (bounded, expired) and apply when it
 // appears; after a Job's deletion its owner is remembered a while for late pod states.
 #include <algorithm>
+#include <limits>
 
 #include "log/log.h"
 #include "tracker/tracker.h"
@@ -211,15 +212,22 @@ void TrackerImpl::UpsertPod(const batch::Pod& pod, UnixSeconds now) {
                         f.exit_code.value_or(kNoExitCode), 1, stamp});
   }
   if (pod.restart_on_failure) {
-    std::array<int32_t, PodRecord::kRestartSlots> now_restarts{};
+    // The last slot sums the restarts of every container from the fourth on: in 64 bits, kept
+    // at most INT32_MAX (a count that no kubelet reaches), so no sum wraps around.
+    std::array<int64_t, PodRecord::kRestartSlots> sums{};
     std::array<const batch::ContainerStatus*, PodRecord::kRestartSlots> restarted{};
     size_t i = 0;
     for (const auto* list : {&pod.init_containers, &pod.containers}) {
       for (const auto& c : *list) {
         size_t slot = std::min(i++, PodRecord::kRestartSlots - 1);
-        now_restarts[slot] += std::max(0, c.restart_count);
+        sums[slot] += std::max(0, c.restart_count);
         if (!restarted[slot] && c.restart_count > 0 && c.last_terminated) restarted[slot] = &c;
       }
+    }
+    std::array<int32_t, PodRecord::kRestartSlots> now_restarts{};
+    for (size_t s = 0; s < PodRecord::kRestartSlots; ++s) {
+      now_restarts[s] =
+          static_cast<int32_t>(std::min<int64_t>(sums[s], std::numeric_limits<int32_t>::max()));
     }
     for (size_t s = 0; s < PodRecord::kRestartSlots; ++s) {
       if (now_restarts[s] > pr.restarts[s]) {

@@ -2,6 +2,7 @@
 // through the watch loop (URLs, skipped Events, the 403 degradation path).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <set>
 
@@ -62,6 +63,19 @@ Event E(const std::string& uid, const std::string& ns, const std::string& rv,
   return e;
 }
 
+// A streamed list of one scope, page by page.
+void RelistPods(ObjectStore* store, const std::string& scope, std::vector<std::vector<Pod>> pages) {
+  const ObjectStore::ListId list = store->BeginList();
+  for (auto& page : pages) store->UpsertListed(list, std::move(page));
+  store->EndList(list, Resource::kPods, scope, "");
+}
+void RelistEvents(ObjectStore* store, const std::string& scope, const std::string& selector,
+                  std::vector<std::vector<Event>> pages) {
+  const ObjectStore::ListId list = store->BeginList();
+  for (auto& page : pages) store->UpsertListed(list, selector, std::move(page));
+  store->EndList(list, Resource::kEvents, scope, selector);
+}
+
 TEST(CoreStore, PodsDedupeDeleteAndVanishWithTheirJob) {
   CoreSink sink;
   std::map<Resource, size_t> sizes;
@@ -75,11 +89,11 @@ TEST(CoreStore, PodsDedupeDeleteAndVanishWithTheirJob) {
   store.Delete(P("p3", "a", "5", ""));
   store.Delete(P("zz", "a", "5", ""));  // unknown: nothing
   // Namespace a relists without p1: vanished with its owner Job; b untouched.
-  store.Replace("a", std::vector<Pod>{P("p4", "a", "6", "j4")});
+  RelistPods(&store, "a", {{P("p4", "a", "6", "j4")}});
   EXPECT_EQ(sink.log, (std::vector<std::string>{"pod upsert pod-p1@1", "pod upsert pod-p1@2",
                                                 "pod upsert pod-p2@3", "pod upsert pod-p3@4",
-                                                "pod delete pod-p3", "pod vanished p1 in a of j1",
-                                                "pod upsert pod-p4@6"}));
+                                                "pod delete pod-p3", "pod upsert pod-p4@6",
+                                                "pod vanished p1 in a of j1"}));
   EXPECT_EQ(store.Size(Resource::kPods), 2u);
   EXPECT_EQ(store.Size(Resource::kJobs), 0u);
   VanishedObject kept;
@@ -101,19 +115,89 @@ TEST(CoreStore, EventSelectorsRelistApart) {
   store.Upsert(E("e3", "b", "3", "CronJob"), cronjobs);
   store.Upsert(E("e2", "a", "2", "CronJob"), cronjobs);  // dedupe
   sink.log.clear();
-  store.Replace("", jobs, std::vector<Event>{});  // the Job watch relists: only e1 goes
+  RelistEvents(&store, "", jobs, {});  // the Job watch relists: only e1 goes
   EXPECT_EQ(sink.log, (std::vector<std::string>{"event vanished e1 in a"}));
   sink.log.clear();
-  store.Replace("a", cronjobs, std::vector<Event>{E("e2", "a", "4", "CronJob")});
+  RelistEvents(&store, "a", cronjobs, {{E("e2", "a", "4", "CronJob")}});
   EXPECT_EQ(sink.log, (std::vector<std::string>{"event upsert ev-e2@4 x1"}));
   sink.log.clear();
-  store.Replace("", cronjobs, std::vector<Event>{});
+  RelistEvents(&store, "", cronjobs, {});
   EXPECT_EQ(sink.log.size(), 2u);
   EXPECT_EQ(store.Size(Resource::kEvents), 0u);
   store.Upsert(E("e5", "a", "9", "Job"), jobs);
   sink.log.clear();
   store.Delete(E("e5", "a", "10", "Job"));
   EXPECT_EQ(sink.log, (std::vector<std::string>{"event delete ev-e5"}));
+}
+
+// A relist across several pages: each page is upserted as it arrives, an unchanged object is
+// no event, a changed one is one upsert, and only the end of the list vanishes the objects no
+// page showed, each once; the same list again reports nothing.
+TEST(CoreStore, PagedRelistUpsertsAsItGoesAndVanishesAtTheEnd) {
+  CoreSink sink;
+  ObjectStore store(&sink);
+  for (const Pod& p : {P("p1", "a", "1", "j1"), P("p2", "a", "2", "j2"), P("p3", "b", "3", "j3"),
+                       P("p4", "b", "4", "j4"), P("p5", "c", "5", "j5")}) {
+    store.Upsert(p);
+  }
+  sink.log.clear();
+  const ObjectStore::ListId list = store.BeginList();
+  store.UpsertListed(list, {P("p1", "a", "1", "j1"), P("p2", "a", "7", "j2")});
+  EXPECT_EQ(sink.log, (std::vector<std::string>{"pod upsert pod-p2@7"}));
+  store.UpsertListed(list, {P("p4", "b", "4", "j4")});
+  store.UpsertListed(list, {P("p6", "c", "8", "j6")});
+  EXPECT_EQ(sink.log, (std::vector<std::string>{"pod upsert pod-p2@7", "pod upsert pod-p6@8"}));
+  EXPECT_EQ(store.Size(Resource::kPods), 6u);  // nothing vanishes before the list is complete
+  store.EndList(list, Resource::kPods, "", "");
+  std::vector<std::string> vanished(sink.log.begin() + 2, sink.log.end());
+  std::sort(vanished.begin(), vanished.end());
+  EXPECT_EQ(vanished,
+            (std::vector<std::string>{"pod vanished p3 in b of j3", "pod vanished p5 in c of j5"}));
+  EXPECT_EQ(store.Size(Resource::kPods), 4u);
+
+  sink.log.clear();
+  RelistPods(&store, "",
+             {{P("p1", "a", "1", "j1"), P("p2", "a", "7", "j2")},
+              {P("p4", "b", "4", "j4"), P("p6", "c", "8", "j6")}});
+  EXPECT_TRUE(sink.log.empty());  // nothing counted twice
+  VanishedObject kept;
+  std::string rv;
+  ASSERT_TRUE(store.Find(Resource::kPods, "p2", &kept, &rv));
+  EXPECT_EQ(rv, "7");
+}
+
+// A list that starts over (expired continue token): objects only the abandoned pages showed
+// vanish at the end of the new list, once; a list of one namespace leaves the others alone.
+TEST(CoreStore, RestartedListVanishesWhatOnlyTheAbandonedPagesShowed) {
+  CoreSink sink;
+  ObjectStore store(&sink);
+  store.Upsert(P("p1", "a", "1", "j1"));
+  store.Upsert(P("p8", "b", "2", "j8"));
+  sink.log.clear();
+  const ObjectStore::ListId abandoned = store.BeginList();
+  store.UpsertListed(abandoned, {P("p1", "a", "1", "j1"), P("p7", "a", "3", "j7")});
+  const ObjectStore::ListId list = store.BeginList();
+  EXPECT_NE(list, abandoned);
+  store.UpsertListed(list, {P("p1", "a", "1", "j1")});
+  store.EndList(list, Resource::kPods, "a", "");
+  EXPECT_EQ(sink.log,
+            (std::vector<std::string>{"pod upsert pod-p7@3", "pod vanished p7 in a of j7"}));
+  EXPECT_EQ(store.Size(Resource::kPods), 2u);  // p1, and p8 of namespace b
+}
+
+// Pages of one Event selector mark only that selector's Events.
+TEST(CoreStore, PagedEventRelistKeepsTheOtherSelector) {
+  CoreSink sink;
+  ObjectStore store(&sink);
+  const std::string jobs = EventFieldSelector("Job"), cronjobs = EventFieldSelector("CronJob");
+  store.Upsert(E("e1", "a", "1", "Job"), jobs);
+  store.Upsert(E("e2", "a", "2", "Job"), jobs);
+  store.Upsert(E("e3", "a", "3", "CronJob"), cronjobs);
+  sink.log.clear();
+  RelistEvents(&store, "", jobs, {{E("e1", "a", "1", "Job")}, {E("e4", "a", "5", "Job")}});
+  EXPECT_EQ(sink.log,
+            (std::vector<std::string>{"event upsert ev-e4@5 x1", "event vanished e2 in a"}));
+  EXPECT_EQ(store.Size(Resource::kEvents), 3u);
 }
 
 // ---- the loop ------------------------------------------------------------------------------
@@ -193,10 +277,12 @@ class ScriptTransport : public Transport {
   std::deque<Answer> script_;
 };
 
-Answer Page(const std::string& rv, const std::string& items) {
+// One list page; `next` is its continue token ("" for the last page).
+Answer Page(const std::string& rv, const std::string& items, const std::string& next = "") {
   return {false,
           200,
-          R"({"metadata":{"resourceVersion":")" + rv + R"("},"items":[)" + items + "]}",
+          R"({"metadata":{"resourceVersion":")" + rv + R"(","continue":")" + next +
+              R"("},"items":[)" + items + "]}",
           {}};
 }
 Answer Status(bool watch, long code) {
@@ -228,18 +314,30 @@ TEST(CoreWatchLoop, PathsCarryTheSelectors) {
             "&resourceVersion=7&fieldSelector=involvedObject.kind%3DCronJob");
 }
 
+std::string PodJson(const std::string& uid, const std::string& rv, const std::string& ns = "a") {
+  return R"({"metadata":{"name":"pod-)" + uid + R"(","namespace":")" + ns + R"(","uid":")" + uid +
+         R"(","resourceVersion":")" + rv +
+         R"(","ownerReferences":[{"apiVersion":"batch/v1","kind":"Job","name":"j","uid":"j-)" +
+         uid + R"(","controller":true}]},"status":{"phase":"Running"}})";
+}
+
+// One watch loop of Events (involvedObject.kind=Job) or Pods over a scripted transport, run
+// until the script ends.
 struct CoreRun {
   FakeEnv env;
   CoreSink sink;
   ObjectStore store{&sink};
   std::set<std::string> excluded{"hidden"};
-  ResourceKind events = EventKind("Job", &store, &excluded);
+  ResourceKind kind;
   WatchStats stats;
   std::vector<std::string> forbidden;  // "true list ..." / "false"
   std::vector<std::string> paths;
   int lists = 0;
+  std::vector<size_t> log_size_when_listed;  // sink.log.size() at each completed list
 
-  CoreRun(std::vector<Answer> script, bool with_hook = true) {
+  CoreRun(std::vector<Answer> script, bool with_hook = true, Resource resource = Resource::kEvents)
+      : kind(resource == Resource::kPods ? PodKind(&store, &excluded)
+                                         : EventKind("Job", &store, &excluded)) {
     ScriptTransport transport(&env, std::move(script));
     WatchLoopOptions options;
     options.forbidden_retry_seconds = 42;
@@ -249,9 +347,16 @@ struct CoreRun {
         forbidden.push_back(f ? "forbidden " + verb : "admitted");
       };
     }
+    const bool pods = resource == Resource::kPods;
     WatchLoop loop(
-        WatchTarget{&events, "", "", EventFieldSelector("Job")}, options, &transport, &env, &stats,
-        [this] { ++lists; }, nullptr, hook);
+        WatchTarget{&kind, "", pods ? kPodLabelSelector : "",
+                    pods ? "" : EventFieldSelector("Job")},
+        options, &transport, &env, &stats,
+        [this] {
+          ++lists;
+          log_size_when_listed.push_back(sink.log.size());
+        },
+        nullptr, hook);
     loop.Run();
     paths = transport.paths;
   }
@@ -290,6 +395,38 @@ TEST(CoreWatchLoop, WithoutTheHookA403IsAnOrdinaryFailure) {
   CoreRun run({Status(false, 403), Page("10", ""), Stream({})}, /*with_hook=*/false);
   EXPECT_TRUE(run.forbidden.empty());
   EXPECT_EQ(run.env.sleeps, (std::vector<double>{0.8}));
+}
+
+// Pods listed over two pages, then a relist (the watch got 410) over two pages where p1
+// changed and p2 is gone: p1 is upserted once more, p3 not at all, p2 vanishes once before
+// the relist counts as complete; objects of an excluded namespace never reach the store.
+TEST(CoreWatchLoop, PagedPodRelistChangesOneAndVanishesOne) {
+  CoreRun run(
+      {Page("10", PodJson("p1", "1") + "," + PodJson("p2", "2"), "c1"),
+       Page("10", PodJson("p3", "3") + "," + PodJson("px", "4", "hidden")), Status(true, 410),
+       Page("20", PodJson("p1", "15"), "c2"), Page("20", PodJson("p3", "3")), Stream({})},
+      /*with_hook=*/true, Resource::kPods);
+  EXPECT_EQ(run.sink.log, (std::vector<std::string>{"pod upsert pod-p1@1", "pod upsert pod-p2@2",
+                                                    "pod upsert pod-p3@3", "pod upsert pod-p1@15",
+                                                    "pod vanished p2 in a of j-p2"}));
+  EXPECT_EQ(run.log_size_when_listed, (std::vector<size_t>{3, 5}));
+  EXPECT_EQ(run.store.Size(Resource::kPods), 2u);
+  ASSERT_GE(run.paths.size(), 4u);
+  EXPECT_NE(run.paths[1].find("continue=c1"), std::string::npos) << run.paths[1];
+  EXPECT_EQ(run.stats.decode_errors, 0u);
+}
+
+// The continue token expires in the middle of the initial list: the list starts over, and the
+// pod only the abandoned page showed vanishes when the new list completes.
+TEST(CoreWatchLoop, ListThatStartsOverVanishesWhatItNoLongerShows) {
+  CoreRun run({Page("10", PodJson("p1", "1") + "," + PodJson("p9", "2"), "c1"), Status(false, 410),
+               Page("11", PodJson("p1", "1"), "c2"), Page("11", PodJson("p3", "3")), Stream({})},
+              /*with_hook=*/true, Resource::kPods);
+  EXPECT_EQ(run.sink.log,
+            (std::vector<std::string>{"pod upsert pod-p1@1", "pod upsert pod-p9@2",
+                                      "pod upsert pod-p3@3", "pod vanished p9 in a of j-p9"}));
+  EXPECT_EQ(run.log_size_when_listed, (std::vector<size_t>{4}));
+  EXPECT_EQ(run.lists, 1);
 }
 
 }  // namespace

@@ -206,6 +206,38 @@ TEST(DecodePod, AbsurdExitCodesAreDecodeErrors) {
             std::string::npos);
 }
 
+// restartCount is an int32 that only goes up: a negative one or one beyond int32 is no count.
+// The pod is undecodable (a decode error), never a wrapped or clamped value that would count
+// absurd restarts; the edges of the range decode as they are.
+TEST(DecodePod, AbsurdRestartCountsAreDecodeErrors) {
+  for (const char* count :
+       {"-1", "-2147483648", "2147483648", "4294967297", "9223372036854775807"}) {
+    for (const char* list : {"containerStatuses", "initContainerStatuses"}) {
+      const std::string error =
+          PodError(PodWith(std::string(R"(,"status":{")") + list +
+                           R"(":[{"name":"m","restartCount":)" + count + "}]}"));
+      EXPECT_NE(
+          error.find(std::string(list) + "[].restartCount " + count + " is outside 0..2147483647"),
+          std::string::npos)
+          << list << " " << count << ": " << error;
+    }
+  }
+  EXPECT_EQ(MustPod(PodWith(R"(,"status":{"containerStatuses":[{"name":"m",
+      "restartCount":2147483647}]})"))
+                .containers[0]
+                .restart_count,
+            INT32_MAX);
+  EXPECT_EQ(MustPod(PodWith(R"(,"status":{"containerStatuses":[{"name":"m","restartCount":0},
+      {"name":"n","restartCount":null}]})"))
+                .containers[1]
+                .restart_count,
+            0);
+  EXPECT_NE(PodError(PodWith(R"(,"status":{"containerStatuses":[{"name":"m",
+      "restartCount":"3"}]})"))
+                .find("is not an integer"),
+            std::string::npos);
+}
+
 TEST(DecodePod, MalformedPodsAreDecodeErrors) {
   EXPECT_EQ(PodError(R"({"metadata":{"name":"p"}})"), "metadata.uid or metadata.name missing");
   EXPECT_NE(PodError(PodWith(R"(,"status":{"phase":7})")).find("status.phase"), std::string::npos);
@@ -360,14 +392,14 @@ TEST(DecodeCoreList, PagesSkipAndCountBadItems) {
           PodWith("") + R"(,{"metadata":{"name":"no-uid"}},7,)" +
           PodWith(
               R"(,"status":{"containerStatuses":[{"state":{"terminated":{"exitCode":99999999999}}}]})") +
-          "]}",
+          "," + PodWith(R"(,"status":{"containerStatuses":[{"restartCount":-3}]})") + "]}",
       Resource::kPods, &page, &error))
       << error;
   EXPECT_EQ(page.resource_version, "77");
   EXPECT_EQ(page.continue_token, "c1");
   ASSERT_EQ(page.pods.size(), 1u);
   EXPECT_EQ(page.pods[0].owner_job_uid, "j1");
-  EXPECT_EQ(page.bad_items, 3);
+  EXPECT_EQ(page.bad_items, 4);
   EXPECT_EQ(page.first_item_error, "metadata.uid or metadata.name missing");
 
   CoreListPage events;

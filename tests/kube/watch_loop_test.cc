@@ -368,7 +368,7 @@ class LineKind : public KindHandler {
     meta->continue_token = std::string(body.substr(bar + 1));
     return true;
   }
-  void DiscardList() override {}
+  void StartList() override {}
   void CommitList() override {}
   bool ApplyWatchLine(std::string_view line, WatchLineMeta* meta, std::string*) override {
     meta->type = WatchEventType::kBookmark;

@@ -90,20 +90,28 @@ TEST(PodFailures, EachRestartOfAnOnFailurePodCountsOnce) {
             1);
 }
 
-TEST(PodFailures, TenContainersRestartingShareTheLastSlotAndCountEachRestart) {
-  Cluster c = Watched();
-  Job job = StartRun(c);
+// A running restartPolicy: OnFailure pod of `job` with `containers` containers c0, c1, ...
+Pod OnFailurePod(const Job& job, int containers) {
   Pod pod = MakePod(job, "a", T0 + 301);
   pod.restart_on_failure = true;
   pod.phase = PodPhase::kRunning;
-  for (int i = 0; i < 10; ++i) pod.containers.push_back(Running("c" + std::to_string(i)));
+  for (int i = 0; i < containers; ++i) pod.containers.push_back(Running("c" + std::to_string(i)));
+  return pod;
+}
+
+void OomRestarted(ContainerStatus* c, int32_t restart_count) {
+  c->restart_count = restart_count;
+  c->last_terminated = true;
+  c->last_terminated_reason = "OOMKilled";
+  c->last_exit_code = 137;
+}
+
+TEST(PodFailures, TenContainersRestartingShareTheLastSlotAndCountEachRestart) {
+  Cluster c = Watched();
+  Job job = StartRun(c);
+  Pod pod = OnFailurePod(job, 10);
   c.tracker().OnPodUpsert(pod);
-  for (int i : {0, 7, 9}) {
-    pod.containers[i].restart_count = 1;
-    pod.containers[i].last_terminated = true;
-    pod.containers[i].last_terminated_reason = "OOMKilled";
-    pod.containers[i].last_exit_code = 137;
-  }
+  for (int i : {0, 7, 9}) OomRestarted(&pod.containers[i], 1);
   c.tracker().OnPodUpsert(pod);
   c.tracker().OnPodUpsert(pod);
   EXPECT_EQ(c.Value(kPodFailures, Reason("OOMKilled")), 3);
@@ -111,6 +119,29 @@ TEST(PodFailures, TenContainersRestartingShareTheLastSlotAndCountEachRestart) {
   c.tracker().OnPodUpsert(FailedPod(MakePod(job, "b", T0 + 302), "Error", -2147483647));
   c.At(T0 + 400).Finish(job.name, kFail);
   EXPECT_EQ(c.Value(kLastRun, Cj("backup", {{"exit_code", "-2147483647"}})), 1);
+}
+
+// The decoder passes restart counts up to INT32_MAX; the containers from the fourth on share one
+// slot, whose sum must not wrap around (a wrapped sum would read as fewer restarts, then count
+// billions again). It stops at INT32_MAX: what was counted stays counted, nothing twice.
+TEST(PodFailures, RestartCountsNearInt32MaxDoNotWrapInTheSharedSlot) {
+  Cluster c = Watched();
+  Job job = StartRun(c);
+  Pod pod = OnFailurePod(job, 6);
+  c.tracker().OnPodUpsert(pod);
+  OomRestarted(&pod.containers[3], 1);
+  c.tracker().OnPodUpsert(pod);
+  EXPECT_EQ(c.Value(kPodFailures, Reason("OOMKilled")), 1);
+  for (int i : {3, 4, 5}) pod.containers[i].restart_count = INT32_MAX;
+  c.tracker().OnPodUpsert(pod);
+  const double after_jump = c.Value(kPodFailures, Reason("OOMKilled"));
+  EXPECT_EQ(after_jump, static_cast<double>(INT32_MAX));  // 1 + (INT32_MAX - 1)
+  pod.containers[4].restart_count = 5;                    // the sum is still above INT32_MAX
+  c.tracker().OnPodUpsert(pod);
+  for (int i : {3, 4, 5}) pod.containers[i].restart_count = INT32_MAX;
+  c.tracker().OnPodUpsert(pod);
+  EXPECT_EQ(c.Value(kPodFailures, Reason("OOMKilled")), after_jump);
+  EXPECT_EQ(c.Sum(kPodFailures, Cj("backup")), after_jump);
 }
 
 TEST(PodFailures, ARestartOfARestartPolicyNeverPodIsNoRestart) {
