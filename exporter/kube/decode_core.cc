@@ -466,13 +466,22 @@ bool DecodeCoreWatchEvent(std::string_view line, Resource resource, CoreWatchEve
     out->resource_version = obj.resource_version();
     return true;
   }
-  if (pods) {
-    if (!FinishPod(obj.pod, obj.problems, &out->pod, error)) return false;
-    out->resource_version = out->pod.resource_version;
-  } else {
-    if (!FinishEvent(obj.event, obj.problems, &out->event, &out->skip, error)) return false;
-    out->resource_version = out->event.resource_version;
+  // Taken before Finish* moves the object out.
+  const std::string resource_version = obj.resource_version();
+  std::string undecodable;
+  const bool decoded =
+      pods ? FinishPod(obj.pod, obj.problems, &out->pod, &undecodable)
+           : FinishEvent(obj.event, obj.problems, &out->event, &out->skip, &undecodable);
+  if (!decoded) {
+    if (resource_version.empty()) {
+      *error = std::move(undecodable);
+      return false;
+    }
+    // A whole JSON line whose object cannot be used: skipped (a decode error) and the stream
+    // goes on past it. Reopening from the last good version would replay it forever.
+    out->skip = std::move(undecodable);
   }
+  out->resource_version = resource_version;
   return true;
 }
 

@@ -6,7 +6,9 @@
 // Outcomes of bad input:
 //   - not JSON, no uid or name, a field read with the wrong type, an exit code outside int32,
 //     a restartCount outside 0..INT32_MAX (no kubelet writes one; never wrapped or clamped):
-//     the object is undecodable (*error; a list page skips the item and counts it);
+//     the object is undecodable. A list page skips the item and counts it; a watch line with
+//     the object's metadata.resourceVersion sets `skip` (counted as a decode error; the stream
+//     goes on past it, as a reopened one would replay it forever); without one, *error;
 //   - a pod without a controller ownerReference of kind Job in group batch: decoded, with
 //     owner_job_uid "" (the tracker ignores it);
 //   - an Event whose involvedObject is missing or has no uid cannot be tied to a Job or a
@@ -31,7 +33,7 @@ struct CoreWatchEvent {
   std::string error_message;     // ERROR: the Status message
   Pod pod;                       // ADDED/MODIFIED/DELETED of pods
   Event event;                   // ... of events
-  std::string skip;              // events: why the object is decoded but unusable ("" = usable)
+  std::string skip;              // why the object is unusable and skipped ("" = usable)
 };
 
 // One watch line of `resource` (kPods or kEvents).

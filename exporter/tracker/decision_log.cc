@@ -96,10 +96,9 @@ bool DecisionLog::WithinSlotBound(const DecisionEvent& e) {
 }
 
 void DecisionLog::Record(const DecisionEvent& e) {
-  const log::Level level =
-      e.decision == Decision::kSucceeded       ? log::Level::kDebug
-      : e.decision == Decision::kScheduleError ? log::Level::kWarn
-                                               : log::Level::kInfo;
+  const log::Level level = e.decision == Decision::kSucceeded       ? log::Level::kDebug
+                           : e.decision == Decision::kScheduleError ? log::Level::kWarn
+                                                                    : log::Level::kInfo;
   if (!enabled_(level)) return;
   const double now = now_();
   MaybeSummarize(now);

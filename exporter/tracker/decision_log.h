@@ -1,6 +1,7 @@
 // The operator's log of the tracker's decisions: one info line per problem (a run failed, a slot
 // missed, a slot skipped by Forbid, a run deleted by Replace), a warning when a schedule cannot
-// run (on each change of the spec that leaves it broken), successes at debug. Bounded twice, so a failing fleet cannot flood the log:
+// run (on each change of the spec that leaves it broken), successes at debug. Bounded twice, so a
+// failing fleet cannot flood the log:
 // - per CronJob and slot: at most `per_slot_lines` lines (a slot can fail, be replaced, ...);
 // - across the fleet: a token bucket (`burst` lines at once, then `lines_per_second`).
 // What either bound drops is counted, and one summary line per `summary_interval_seconds`

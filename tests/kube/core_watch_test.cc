@@ -377,6 +377,25 @@ TEST(CoreWatchLoop, SkippedEventsAreCountedAndTheStreamGoesOn) {
   EXPECT_EQ(run.stats.restarts[static_cast<int>(RestartReason::kError)], 0u);
 }
 
+// A pod that parses but cannot be used (a restartCount no kubelet writes) is skipped the same
+// way: counted, and the stream goes on past it instead of reopening into it again and again.
+TEST(CoreWatchLoop, UndecodablePodsOnAWatchAreSkippedAndTheStreamGoesOn) {
+  std::string bad = PodJson("p2", "11");
+  bad.replace(bad.find(R"("phase":"Running")"), std::string(R"("phase":"Running")").size(),
+              R"("phase":"Running","containerStatuses":[{"name":"m","restartCount":-1}])");
+  CoreRun run({Page("10", PodJson("p1", "5")),
+               Stream({R"({"type":"MODIFIED","object":)" + bad + "}",
+                       R"({"type":"ADDED","object":)" + PodJson("p3", "12") + "}"}),
+               Stream({})},
+              /*with_hook=*/true, Resource::kPods);
+  EXPECT_EQ(run.stats.decode_errors, 1u);
+  EXPECT_EQ(run.sink.log,
+            (std::vector<std::string>{"pod upsert pod-p1@5", "pod upsert pod-p3@12"}));
+  ASSERT_GE(run.paths.size(), 3u);
+  EXPECT_NE(run.paths[2].find("resourceVersion=12"), std::string::npos) << run.paths[2];
+  EXPECT_EQ(run.stats.restarts[static_cast<int>(RestartReason::kError)], 0u);
+}
+
 // 403 on the first list: reported once, retried every forbidden_retry_seconds (not with the
 // backoff), admitted when a list succeeds; 403 later on the watch: reported again, relist.
 TEST(CoreWatchLoop, ForbiddenIsAStateWithARareRetry) {

@@ -376,10 +376,12 @@ class RbacScenario(Scenario):
                 if m.value("batchwatch_watch_degraded", resource=other) != 0:
                     problems.append(f"{what}: {other} degraded too")
                 text = bw.log_text().replace('\\"', '"')
-                missing = f'cannot {verb} resource "{resource}" in API group ""'
-                if text.count(missing) != 1:
-                    problems.append(f"{what}: the log names {missing!r} "
-                                    f"{text.count(missing)} times, expected once:\n{text[-1500:]}")
+                missing = f'missing="cannot {verb} resource "{resource}" in API group ""'
+                lines = [line for line in text.splitlines()
+                         if f"running without {resource}" in line]
+                if len(lines) != 1 or missing not in lines[0]:
+                    problems.append(f"{what}: expected one warning naming {missing!r}, got "
+                                    f"{len(lines)}:\n{text[-1500:]}")
                 if not bw.proc.alive():
                     problems.append(f"{what}: batchwatch exited")
             elif verb == "watch":
