@@ -4,8 +4,10 @@
 //                      since the last request (the per-ledger window counts are reused)
 //   BM_FleetSnapshotAllChanged   the same after every CronJob decided a new slot (every
 //                      ledger's counts are recomputed: the cost of a busy fleet)
-//   BM_FleetJson       /api/v1/cronjobs: snapshot + JSON
-//   BM_FleetPage       `/`: snapshot + HTML
+//   BM_FleetJson       /api/v1/cronjobs: snapshot + JSON (rows unchanged: their text is kept)
+//   BM_FleetPage       `/`: snapshot + HTML (likewise)
+//   BM_FleetJsonAllChanged, BM_FleetPageAllChanged   the same after every CronJob decided a new
+//                      slot (every row rendered anew)
 //   BM_CronJobPage     /cronjobs/NS/NAME: one CronJob's ledger + HTML
 //   BM_CronJobJson     /api/v1/cronjobs/NS/NAME
 //   BM_Scrape / BM_ScrapeWhilePagesServed   AppendMetrics alone, and while another thread
@@ -118,19 +120,36 @@ void BM_FleetSnapshot(benchmark::State& state) {
   state.counters["bytes_per_run"] = mem.runs ? double(mem.run_bytes) / double(mem.runs) : 0;
   state.counters["ledger_MB"] = double(mem.slot_bytes + mem.run_bytes) / 1e6;
 }
-void BM_FleetSnapshotAllChanged(benchmark::State& state) {
+// Before each measured request, one more slot of every CronJob is decided (missed: no Job), so
+// every fleet row changes and nothing kept from the last request applies.
+template <typename Request>
+void AllChanged(benchmark::State& state, Request request) {
   Fleet& f = Loaded();
   for (auto _ : state) {
     state.PauseTiming();
-    f.now += 60;  // one more slot of every CronJob, decided missed (no Job)
+    f.now += 60;
     f.tracker->Tick(f.now);
     state.ResumeTiming();
+    request(f);
+  }
+}
+void BM_FleetSnapshotAllChanged(benchmark::State& state) {
+  AllChanged(state, [](Fleet& f) {
     auto s = f.tracker->Snapshot(true, true);
     benchmark::DoNotOptimize(s.cronjobs.data());
-  }
+  });
+}
+void ServeAllChanged(benchmark::State& state, const std::string& path) {
+  AllChanged(state, [&](Fleet& f) {
+    http::Response r;
+    f.site->Handle({"GET", path, ""}, &r);
+    benchmark::DoNotOptimize(r.body.data());
+  });
 }
 void BM_FleetJson(benchmark::State& state) { Serve(state, "/api/v1/cronjobs"); }
 void BM_FleetPage(benchmark::State& state) { Serve(state, "/"); }
+void BM_FleetJsonAllChanged(benchmark::State& state) { ServeAllChanged(state, "/api/v1/cronjobs"); }
+void BM_FleetPageAllChanged(benchmark::State& state) { ServeAllChanged(state, "/"); }
 void BM_CronJobPage(benchmark::State& state) { Serve(state, "/cronjobs/team-7/report-7"); }
 void BM_CronJobJson(benchmark::State& state) { Serve(state, "/api/v1/cronjobs/team-7/report-7"); }
 
@@ -164,6 +183,8 @@ BENCHMARK(BM_FleetSnapshot)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FleetSnapshotAllChanged)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FleetJson)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FleetPage)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FleetJsonAllChanged)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FleetPageAllChanged)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CronJobPage)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CronJobJson)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Scrape)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -93,13 +93,16 @@ void Ledger::MarkReplaced(UnixSeconds creation, uint32_t n) {
 }
 
 void Ledger::Trim(UnixSeconds now, const LedgerLimits& limits) {
-  ++version_;
   UnixSeconds oldest = now - limits.max_age_seconds;
   auto s = std::find_if(slots_.begin(), slots_.end(),
                         [&](const SlotEntry& e) { return e.decided_at() >= oldest; });
-  slots_.erase(slots_.begin(), s);
   auto r = std::find_if(runs_.begin(), runs_.end(),
                         [&](const RunEntry& e) { return e.counted_at >= oldest; });
+  // Purge trims every ledger each minute: the version (and what is kept by it, the window
+  // counts and the fleet rows) changes only when an entry goes.
+  if (s == slots_.begin() && r == runs_.begin()) return;
+  ++version_;
+  slots_.erase(slots_.begin(), s);
   runs_.erase(runs_.begin(), r);
 }
 

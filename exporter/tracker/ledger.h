@@ -65,7 +65,8 @@ struct LedgerWindowCounts {
   UnixSeconds computed_at = 0;      // a clock that goes back invalidates it
   UnixSeconds valid_until = kDawn;  // the first instant an entry leaves a window
   LedgerCounts day, week;
-  int64_t last_run = -1;  // index in runs() of the run the fleet shows as the last one
+  int64_t last_run = -1;    // index in runs() of the run the fleet shows as the last one
+  uint64_t generation = 0;  // bumped by every recount (a fleet row made from older counts is stale)
 };
 
 // Slots and runs of one CronJob record, or runs of one job group, oldest first.

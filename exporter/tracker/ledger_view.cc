@@ -160,13 +160,21 @@ struct LedgerReader {
     return v;
   }
 
-  template <typename Row>
-  void Counts(const Ledger& l, bool slots, Row* row) const {
+  // The ledger's 24 h / 7 d counts at `now`, recounted only when they may have changed.
+  const LedgerWindowCounts& WindowCounts(const Ledger& l, bool slots) const {
     LedgerWindowCounts& c = l.window_counts();
     if (c.version != l.version() || c.with_slots != slots || now < c.computed_at ||
         now >= c.valid_until) {
+      const uint64_t generation = c.generation;
       c = CountWindows(l, slots);
+      c.generation = generation + 1;
     }
+    return c;
+  }
+
+  template <typename Row>
+  void Counts(const Ledger& l, bool slots, Row* row) const {
+    const LedgerWindowCounts& c = WindowCounts(l, slots);
     row->day = c.day;
     row->week = c.week;
     if (c.last_run >= 0) row->last_run = Run(l.runs()[static_cast<size_t>(c.last_run)]);
@@ -210,6 +218,43 @@ struct LedgerReader {
     return c;
   }
 
+  bool WaitingPods(const CronJobRecord& r) const {
+    const auto index = static_cast<size_t>(&r - m.cronjobs.data());
+    return index < waiting_pods.size() && waiting_pods[index];
+  }
+
+  static bool Failing(const CronJobRecord& r) {
+    return !r.gauges.failures_since_success.empty() || r.gauges.failures_overflow > 0;
+  }
+
+  // Row(r), made anew only when something it shows changed since the last call.
+  std::shared_ptr<const FleetRow> SharedRow(const CronJobRecord& r) const {
+    FleetRowKey key;
+    key.ns = r.ns;
+    key.name = r.name;
+    key.exists = r.exists;
+    key.suspend = r.spec.suspend;
+    key.failing = Failing(r);
+    key.waiting_pods = WaitingPods(r);
+    key.policy = r.spec.policy;
+    key.error = r.spec.resolved.error;
+    key.next_slot = r.gauges.next_schedule;
+    key.active = r.gauges.active_jobs;
+    key.lag = r.gauges.lag;
+    key.ledger_version = r.ledger.version();
+    key.counts_generation = WindowCounts(r.ledger, true).generation;
+    SharedFleetRow& shared = r.fleet_row;
+    const FleetRow* old = shared.row.get();
+    if (old == nullptr || !(shared.key == key) || old->schedule != r.spec.schedule_spec ||
+        old->zone != r.spec.resolved.zone_name ||
+        (key.exists && key.error != cron::ScheduleError::kNone &&
+         old->schedule_error_detail != r.spec.resolved.message)) {
+      shared.key = key;
+      shared.row = std::make_shared<const FleetRow>(Row(r));
+    }
+    return shared.row;
+  }
+
   FleetRow Row(const CronJobRecord& r) const {
     FleetRow row;
     row.ns = m.strings.Get(r.ns);
@@ -227,8 +272,7 @@ struct LedgerReader {
     row.active = r.gauges.active_jobs;
     row.lag = r.gauges.lag;
     Counts(r.ledger, true, &row);
-    bool failing = !r.gauges.failures_since_success.empty() || r.gauges.failures_overflow > 0;
-    if (failing) row.problems.emplace_back("failing");
+    if (Failing(r)) row.problems.emplace_back("failing");
     if (row.day.missed_deadline_exceeded + row.day.missed_superseded > 0) {
       row.problems.emplace_back("missed");
     }
@@ -238,10 +282,7 @@ struct LedgerReader {
     }
     if (row.day.replaced > 0) row.problems.emplace_back("replaced");
     if (!row.schedule_error.empty()) row.problems.emplace_back("schedule_error");
-    const auto index = static_cast<size_t>(&r - m.cronjobs.data());
-    if (index < waiting_pods.size() && waiting_pods[index]) {
-      row.problems.emplace_back("waiting_pods");
-    }
+    if (WaitingPods(r)) row.problems.emplace_back("waiting_pods");
     return row;
   }
 
@@ -286,7 +327,7 @@ LedgerSnapshot Tracker::Snapshot(bool cronjobs, bool groups) const {
     size_t end_cj = cronjobs ? std::min(m.cronjobs.size(), begin + kChunk) : 0;
     size_t end_g = groups ? std::min(m.groups.size(), begin + kChunk) : 0;
     for (size_t i = begin; i < end_cj; ++i) {
-      if (m.cronjobs[i].live) s.cronjobs.push_back(reader.Row(m.cronjobs[i]));
+      if (m.cronjobs[i].live) s.cronjobs.push_back(reader.SharedRow(m.cronjobs[i]));
     }
     for (size_t i = begin; i < end_g; ++i) s.groups.push_back(reader.Group(m.groups[i]));
     if ((!cronjobs || m.cronjobs.size() <= begin + kChunk) &&
@@ -294,9 +335,10 @@ LedgerSnapshot Tracker::Snapshot(bool cronjobs, bool groups) const {
       break;
     }
   }
-  std::sort(s.cronjobs.begin(), s.cronjobs.end(), [](const FleetRow& a, const FleetRow& b) {
-    return ProblemsFirst(a, b, a.name, b.name);
-  });
+  std::sort(s.cronjobs.begin(), s.cronjobs.end(),
+            [](const std::shared_ptr<const FleetRow>& a, const std::shared_ptr<const FleetRow>& b) {
+              return ProblemsFirst(*a, *b, a->name, b->name);
+            });
   std::sort(s.groups.begin(), s.groups.end(), [](const JobGroupRow& a, const JobGroupRow& b) {
     return ProblemsFirst(a, b, a.group, b.group);
   });

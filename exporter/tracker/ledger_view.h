@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -100,7 +101,10 @@ struct LedgerQuery {
 
 struct LedgerSnapshot {
   batch::UnixSeconds now = 0;
-  std::vector<FleetRow> cronjobs;   // problems first, then namespace/name
+  // Problems first, then namespace/name. A row is immutable and shared: the Tracker hands out
+  // the same object again until something the row shows changes (then it makes a new one), so
+  // a renderer may keep its text keyed by the object (web/row_texts.h).
+  std::vector<std::shared_ptr<const FleetRow>> cronjobs;
   std::vector<JobGroupRow> groups;  // problems first, then namespace/group
 };
 

@@ -112,6 +112,32 @@ struct CronJobHistory {
   uint64_t replaced = 0;
 };
 
+// What a fleet row (ledger_view.h) is made of, besides the strings of the spec (compared with
+// the row's own copies): a row whose key and strings still match is handed out again.
+struct FleetRowKey {
+  uint32_t ns = 0, name = 0;
+  bool exists = false, suspend = false, failing = false, waiting_pods = false;
+  batch::ConcurrencyPolicy policy = batch::ConcurrencyPolicy::kAllow;
+  cron::ScheduleError error = cron::ScheduleError::kNone;
+  std::optional<UnixSeconds> next_slot;
+  int32_t active = 0;
+  int64_t lag = 0;
+  uint64_t ledger_version = 0, counts_generation = 0;
+
+  bool operator==(const FleetRowKey& o) const {
+    return ns == o.ns && name == o.name && exists == o.exists && suspend == o.suspend &&
+           failing == o.failing && waiting_pods == o.waiting_pods && policy == o.policy &&
+           error == o.error && next_slot == o.next_slot && active == o.active && lag == o.lag &&
+           ledger_version == o.ledger_version && counts_generation == o.counts_generation;
+  }
+};
+
+// The last fleet row made of a CronJob record (Tracker::Snapshot; written under the lock).
+struct SharedFleetRow {
+  FleetRowKey key;
+  std::shared_ptr<const FleetRow> row;
+};
+
 // One per (namespace, CronJob name): survives Job deletion and CronJob recreation.
 struct CronJobRecord {
   bool live = false;    // slot in TrackerImpl::cronjobs is used
@@ -128,6 +154,7 @@ struct CronJobRecord {
   CronJobHistory history;
   CronJobWhy why;
   Ledger ledger;  // the recent decisions behind `history` (tracker/ledger.h)
+  mutable SharedFleetRow fleet_row;
 
   UnixSeconds wake_at = kNever;
   bool lagging = false;

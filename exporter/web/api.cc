@@ -1,5 +1,6 @@
 #include "web/api.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -57,6 +58,11 @@ class Json {
     return Str(Rfc3339Utc(*t));
   }
   Json& OptInt(std::optional<int64_t> v) { return v ? Int(*v) : Null(); }
+  Json& Raw(std::string_view json) {  // a value rendered before
+    Comma();
+    *out_ += json;
+    return *this;
+  }
   Json& Begin(char c) {
     Comma();
     *out_ += c;
@@ -234,15 +240,29 @@ std::string ErrorJson(const std::string& message) {
   return out;
 }
 
-std::string CronJobsJson(const tracker::LedgerSnapshot& s, const SiteOptions& o, size_t limit) {
+std::string CronJobsJson(const tracker::LedgerSnapshot& s, const SiteOptions& o, size_t limit,
+                         RowTexts* texts) {
+  std::vector<RowText*> entries;
+  auto lock = texts->Entries(s.cronjobs, &entries);
+  const size_t shown = std::min(limit, entries.size());
+  size_t bytes = 256;
+  for (size_t i = 0; i < shown; ++i) {
+    RowText& e = *entries[i];
+    if (!e.has_json) {
+      Json row(&e.json);
+      Row(row, *e.row, o);
+      e.has_json = true;
+    }
+    bytes += e.json.size() + 1;
+  }
   std::string out;
-  out.reserve(s.cronjobs.size() * 1100 + 256);
+  out.reserve(bytes);
   Json j(&out);
   j.Begin('{');
   j.Key("generated_at").Time(s.now);
   j.Key("total").Int(static_cast<int64_t>(s.cronjobs.size()));
   j.Key("cronjobs").Begin('[');
-  for (size_t i = 0; i < s.cronjobs.size() && i < limit; ++i) Row(j, s.cronjobs[i], o);
+  for (size_t i = 0; i < shown; ++i) j.Raw(entries[i]->json);
   j.End(']').End('}');
   out += '\n';
   return out;

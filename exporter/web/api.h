@@ -4,12 +4,15 @@
 #include <string>
 
 #include "tracker/ledger_view.h"
+#include "web/row_texts.h"
 #include "web/web.h"
 
 namespace batchwatch::web {
 
 std::string ErrorJson(const std::string& message);  // {"error": "..."}
-std::string CronJobsJson(const tracker::LedgerSnapshot& s, const SiteOptions& o, size_t limit);
+// The rows' texts come from (and go to) `texts`.
+std::string CronJobsJson(const tracker::LedgerSnapshot& s, const SiteOptions& o, size_t limit,
+                         RowTexts* texts);
 std::string CronJobJson(const tracker::CronJobDetail& d, const tracker::LedgerQuery& q,
                         batch::UnixSeconds now, const SiteOptions& o);
 std::string GroupsJson(const tracker::LedgerSnapshot& s, const SiteOptions& o, size_t limit);

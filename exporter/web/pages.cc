@@ -10,6 +10,7 @@
 #include "cron/explain.h"
 #include "web/api.h"
 #include "web/format.h"
+#include "web/row_texts.h"
 
 namespace batchwatch::web {
 
@@ -47,33 +48,43 @@ const char* ResultSymbol(const std::string& result) {
   return "\xE2\x96\xB6";                           // ▶ running
 }
 
-void Head(std::string* out, const std::string& title) {
+// Every link is relative to the page (`root` leads from the page to the exporter's root: "./"
+// or "../../"), so the pages work behind a proxy that serves them under a path prefix.
+void Head(std::string* out, const std::string& title, const std::string& root) {
   *out +=
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
   AppendHtml(out, title);
-  *out +=
-      "</title>\n<link rel=\"stylesheet\" href=\"/static/batchwatch.css\">\n"
-      "<script src=\"/static/batchwatch.js\" defer></script>\n</head>\n<body>\n"
-      "<header><a href=\"/\">batchwatch</a><span class=\"muted\">Kubernetes Jobs and "
-      "CronJobs</span></header>\n<main>\n";
+  *out += "</title>\n<link rel=\"stylesheet\" href=\"" + root +
+          "static/batchwatch.css\">\n<script src=\"" + root +
+          "static/batchwatch.js\" defer></script>\n</head>\n<body>\n<header><a href=\"" + root +
+          "\">batchwatch</a><span class=\"muted\">Kubernetes Jobs and CronJobs</span></header>\n"
+          "<main>\n";
 }
 
-void Foot(std::string* out) {
-  *out +=
-      "</main>\n<footer><a href=\"/metrics\">/metrics</a><a href=\"/healthz\">/healthz</a>"
-      "<a href=\"/readyz\">/readyz</a><a href=\"/api/v1/cronjobs\">/api/v1/cronjobs</a>"
-      "<span>docs/api.md describes the pages and the API.</span></footer>\n</body>\n</html>\n";
+void Foot(std::string* out, const std::string& root) {
+  *out += "</main>\n<footer>";
+  for (const char* path : {"metrics", "healthz", "readyz", "api/v1/cronjobs"}) {
+    *out += "<a href=\"" + root + path + "\">/" + path + "</a>";
+  }
+  *out += "<span>docs/api.md describes the pages and the API.</span></footer>\n</body>\n</html>\n";
 }
 
-void Href(std::string* out, const char* kind, const std::string& ns, const std::string& name) {
-  *out += "<a href=\"/";
+// <a href="ROOTKIND/NS/NAME">NS/NAME</a>
+void Link(std::string* out, const std::string& root, const char* kind, const std::string& ns,
+          const std::string& name) {
+  *out += "<a href=\"";
+  *out += root;
   *out += kind;
   *out += '/';
   *out += UrlSegment(ns);
   *out += '/';
   *out += UrlSegment(name);
   *out += "\">";
+  AppendHtml(out, ns);
+  *out += '/';
+  AppendHtml(out, name);
+  *out += "</a>";
 }
 
 void ProblemBadges(std::string* out, const std::vector<std::string>& problems) {
@@ -226,38 +237,109 @@ std::string SlotTitle(const tracker::SlotView& s, const cctz::time_zone& zone) {
   return t;
 }
 
+// `<tr class="KIND" data-namespace="NS" NAME_ATTR="NAME" data-problems="...`, the tag left open.
+void OpenRow(std::string* out, const char* kind, const char* name_attr, const std::string& ns,
+             const std::string& name, const std::vector<std::string>& problems) {
+  *out += "<tr class=\"";
+  *out += kind;
+  *out += "\" data-namespace=\"";
+  AppendHtml(out, ns);
+  *out += "\" ";
+  *out += name_attr;
+  *out += "=\"";
+  AppendHtml(out, name);
+  *out += "\" data-problems=\"";
+  AppendHtml(out, Join(problems));
+}
+
+// One row of the fleet table, in two parts around the end of its <tr> tag (RowText).
+void FleetRowHtml(const tracker::FleetRow& r, const SiteOptions& o, const std::string& root,
+                  std::unordered_map<std::string, cctz::time_zone>* zones,
+                  std::unordered_map<std::string, std::string>* words, std::string* open,
+                  std::string* cells) {
+  auto z = zones->find(r.zone);
+  if (z == zones->end()) z = zones->emplace(r.zone, Zone(r.zone)).first;
+  auto w = words->find(r.schedule);
+  if (w == words->end()) w = words->emplace(r.schedule, ScheduleWords(o, r.schedule)).first;
+  OpenRow(open, "cronjob", "data-name", r.ns, r.name, r.problems);
+  std::string& out = *cells;
+  out += "<td data-value=\"";
+  AppendHtml(&out, r.ns + "/" + r.name);
+  out += "\">";
+  Link(&out, root, "cronjobs", r.ns, r.name);
+  if (!r.exists) out += " <span class=\"muted\">(deleted)</span>";
+  if (r.suspended) out += " <span class=\"muted\">(suspended)</span>";
+  out += "</td><td class=\"wide\">";
+  AppendHtml(&out, r.ns);
+  out += "</td><td>";
+  AppendHtml(&out, w->second);
+  if (!r.zone.empty() && r.zone != "UTC") {
+    out += ", ";
+    AppendHtml(&out, r.zone);
+  }
+  out += "</td>";
+  if (r.next_slot) {
+    out += "<td data-value=\"" + std::to_string(*r.next_slot) + "\">";
+    AppendHtml(&out, LocalTime(*r.next_slot, z->second));
+    out += "</td>";
+  } else {
+    out += "<td data-value=\"\" class=\"muted\">none</td>";
+  }
+  LastRunCell(&out, r.last_run);
+  CountsCell(&out, r.day);
+  RatioCell(&out, r.success_ratio);
+  out += "<td data-value=\"" + std::to_string(r.problems.size()) + "\">";
+  ProblemBadges(&out, r.problems);
+  out += "</td></tr>\n";
+}
+
 }  // namespace
 
-std::string FleetPage(const tracker::LedgerSnapshot& s, const FleetFilter& f,
-                      const SiteOptions& o) {
+std::string FleetPage(const tracker::LedgerSnapshot& s, const FleetFilter& f, const SiteOptions& o,
+                      const std::string& root, RowTexts* texts) {
+  std::vector<RowText*> entries;
+  auto lock = texts->Entries(s.cronjobs, &entries);
+  std::unordered_map<std::string, cctz::time_zone> zones;
+  std::unordered_map<std::string, std::string> words;
+  size_t row_bytes = 0;
+  for (RowText* e : entries) {
+    if (!e->has_html || e->html_root != root) {
+      e->html_open.clear();
+      e->html_cells.clear();
+      FleetRowHtml(*e->row, o, root, &zones, &words, &e->html_open, &e->html_cells);
+      e->html_root = root;
+      e->has_html = true;
+    }
+    row_bytes += e->html_open.size() + e->html_cells.size() + 16;
+  }
   std::string out;
-  out.reserve(4096 + s.cronjobs.size() * 900 + s.groups.size() * 500);
-  Head(&out, "batchwatch: CronJobs");
-  std::set<std::string> namespaces;
-  for (const auto& r : s.cronjobs) namespaces.insert(r.ns);
+  out.reserve(4096 + row_bytes + s.groups.size() * 500);
+  Head(&out, "batchwatch: CronJobs", root);
+  std::set<std::string_view> namespaces;
+  for (const auto& r : s.cronjobs) namespaces.insert(r->ns);
   size_t problems = 0;
-  for (const auto& r : s.cronjobs) problems += !r.problems.empty();
+  for (const auto& r : s.cronjobs) problems += !r->problems.empty();
   out += "<h1>CronJobs</h1>\n<p>" + std::to_string(s.cronjobs.size()) + " CronJobs, " +
          std::to_string(problems) + " with problems; <span id=\"shown\">";
   std::string text = Lower(f.text);
   size_t shown = 0;
   std::vector<bool> visible(s.cronjobs.size());
   for (size_t i = 0; i < s.cronjobs.size(); ++i) {
-    const auto& r = s.cronjobs[i];
+    const auto& r = *s.cronjobs[i];
     visible[i] = (f.ns.empty() || r.ns == f.ns) &&
                  (text.empty() || Lower(r.ns + "/" + r.name).find(text) != std::string::npos);
     shown += visible[i];
   }
   out += std::to_string(shown) + "</span> shown. As of " + Rfc3339Utc(s.now) + ".</p>\n";
-  out +=
-      "<form class=\"filters\" method=\"get\" action=\"/\" role=\"search\">"
-      "<label for=\"filter\">Filter</label><input id=\"filter\" type=\"search\" name=\"q\" "
-      "placeholder=\"namespace/name\" value=\"";
+  out += "<form class=\"filters\" method=\"get\" action=\"" + root +
+         "\" role=\"search\">"
+         "<label for=\"filter\">Filter</label><input id=\"filter\" type=\"search\" name=\"q\" "
+         "placeholder=\"namespace/name\" value=\"";
   AppendHtml(&out, f.text);
   out +=
       "\"><label for=\"namespace\">Namespace</label><select id=\"namespace\" name=\"namespace\">"
       "<option value=\"\">all</option>";
-  for (const auto& ns : namespaces) {
+  for (std::string_view ns : namespaces) {
     out += "<option value=\"";
     AppendHtml(&out, ns);
     out += ns == f.ns ? "\" selected>" : "\">";
@@ -275,54 +357,10 @@ std::string FleetPage(const tracker::LedgerSnapshot& s, const FleetFilter& f,
       "<th scope=\"col\" data-sort=\"day\">24 h</th>"
       "<th scope=\"col\" data-sort=\"success\" class=\"wide\">Success 7 d</th>"
       "<th scope=\"col\" data-sort=\"problems\">Problems</th></tr></thead>\n<tbody>\n";
-  std::unordered_map<std::string, cctz::time_zone> zones;
-  std::unordered_map<std::string, std::string> words;
-  for (size_t i = 0; i < s.cronjobs.size(); ++i) {
-    const auto& r = s.cronjobs[i];
-    auto z = zones.find(r.zone);
-    if (z == zones.end()) z = zones.emplace(r.zone, Zone(r.zone)).first;
-    auto w = words.find(r.schedule);
-    if (w == words.end()) w = words.emplace(r.schedule, ScheduleWords(o, r.schedule)).first;
-    std::string problems_attr = Join(r.problems);
-    out += "<tr class=\"cronjob\" data-namespace=\"";
-    AppendHtml(&out, r.ns);
-    out += "\" data-name=\"";
-    AppendHtml(&out, r.name);
-    out += "\" data-problems=\"";
-    AppendHtml(&out, problems_attr);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    out += entries[i]->html_open;
     out += visible[i] ? "\">" : "\" hidden>";
-    out += "<td data-value=\"";
-    AppendHtml(&out, r.ns + "/" + r.name);
-    out += "\">";
-    Href(&out, "cronjobs", r.ns, r.name);
-    AppendHtml(&out, r.ns);
-    out += '/';
-    AppendHtml(&out, r.name);
-    out += "</a>";
-    if (!r.exists) out += " <span class=\"muted\">(deleted)</span>";
-    if (r.suspended) out += " <span class=\"muted\">(suspended)</span>";
-    out += "</td><td class=\"wide\">";
-    AppendHtml(&out, r.ns);
-    out += "</td><td>";
-    AppendHtml(&out, w->second);
-    if (!r.zone.empty() && r.zone != "UTC") {
-      out += ", ";
-      AppendHtml(&out, r.zone);
-    }
-    out += "</td>";
-    if (r.next_slot) {
-      out += "<td data-value=\"" + std::to_string(*r.next_slot) + "\">";
-      AppendHtml(&out, LocalTime(*r.next_slot, z->second));
-      out += "</td>";
-    } else {
-      out += "<td data-value=\"\" class=\"muted\">none</td>";
-    }
-    LastRunCell(&out, r.last_run);
-    CountsCell(&out, r.day);
-    RatioCell(&out, r.success_ratio);
-    out += "<td data-value=\"" + std::to_string(r.problems.size()) + "\">";
-    ProblemBadges(&out, r.problems);
-    out += "</td></tr>\n";
+    out += entries[i]->html_cells;
   }
   out += "</tbody></table></div>\n";
   if (!s.groups.empty()) {
@@ -333,18 +371,10 @@ std::string FleetPage(const tracker::LedgerSnapshot& s, const FleetFilter& f,
         "24 h</th><th scope=\"col\">Success 7 d</th><th scope=\"col\">Problems</th></tr></thead>"
         "\n<tbody>\n";
     for (const auto& g : s.groups) {
-      out += "<tr class=\"jobgroup\" data-namespace=\"";
-      AppendHtml(&out, g.ns);
-      out += "\" data-group=\"";
-      AppendHtml(&out, g.group);
-      out += "\" data-problems=\"";
-      AppendHtml(&out, Join(g.problems));
+      OpenRow(&out, "jobgroup", "data-group", g.ns, g.group, g.problems);
       out += "\"><td>";
-      Href(&out, "jobgroups", g.ns, g.group);
-      AppendHtml(&out, g.ns);
-      out += '/';
-      AppendHtml(&out, g.group);
-      out += "</a></td>";
+      Link(&out, root, "jobgroups", g.ns, g.group);
+      out += "</td>";
       LastRunCell(&out, g.last_run);
       CountsCell(&out, g.day);
       RatioCell(&out, g.success_ratio);
@@ -354,16 +384,17 @@ std::string FleetPage(const tracker::LedgerSnapshot& s, const FleetFilter& f,
     }
     out += "</tbody></table></div>\n";
   }
-  Foot(&out);
+  Foot(&out, root);
   return out;
 }
 
-std::string CronJobPage(const tracker::CronJobDetail& d, const SiteOptions& o) {
+std::string CronJobPage(const tracker::CronJobDetail& d, const SiteOptions& o,
+                        const std::string& root) {
   const tracker::FleetRow& r = d.summary;
   cctz::time_zone zone = Zone(r.zone);
   std::string out;
   out.reserve(8192 + d.slots.size() * 300 + d.runs.size() * 600);
-  Head(&out, r.ns + "/" + r.name + " - batchwatch");
+  Head(&out, r.ns + "/" + r.name + " - batchwatch", root);
   out += "<h1>";
   AppendHtml(&out, r.ns);
   out += '/';
@@ -438,19 +469,20 @@ std::string CronJobPage(const tracker::CronJobDetail& d, const SiteOptions& o) {
   if (d.slots.empty()) out += "<p class=\"muted\">No slot decided yet.</p>\n";
   out += "<p class=\"muted\">" + std::to_string(d.slots.size()) + " slots shown, " +
          std::to_string(d.ledger_slots) + " held; " + std::to_string(d.ledger_runs) +
-         " runs held. JSON: <a href=\"/api/v1/cronjobs/" + UrlSegment(r.ns) + "/" +
+         " runs held. JSON: <a href=\"" + root + "api/v1/cronjobs/" + UrlSegment(r.ns) + "/" +
          UrlSegment(r.name) + "\">/api/v1/cronjobs/";
   AppendHtml(&out, r.ns + "/" + r.name);
   out += "</a></p>\n<h2>Runs</h2>\n";
   RunsTable(&out, d.runs, zone);
-  Foot(&out);
+  Foot(&out, root);
   return out;
 }
 
-std::string GroupPage(const tracker::JobGroupDetail& d, const SiteOptions&) {
+std::string GroupPage(const tracker::JobGroupDetail& d, const SiteOptions&,
+                      const std::string& root) {
   const tracker::JobGroupRow& g = d.summary;
   std::string out;
-  Head(&out, g.ns + "/" + g.group + " - batchwatch");
+  Head(&out, g.ns + "/" + g.group + " - batchwatch", root);
   out += "<h1>";
   AppendHtml(&out, g.ns);
   out += '/';
@@ -459,17 +491,17 @@ std::string GroupPage(const tracker::JobGroupDetail& d, const SiteOptions&) {
   ProblemBadges(&out, g.problems);
   out += "</p>\n<h2>Runs</h2>\n";
   RunsTable(&out, d.runs, cctz::utc_time_zone());
-  Foot(&out);
+  Foot(&out, root);
   return out;
 }
 
-std::string ErrorPage(int status, const std::string& message) {
+std::string ErrorPage(int status, const std::string& message, const std::string& root) {
   std::string out;
-  Head(&out, std::to_string(status) + " - batchwatch");
+  Head(&out, std::to_string(status) + " - batchwatch", root);
   out += "<h1>" + std::string(status == 404 ? "Not found" : "Bad request") + "</h1>\n<p>";
   AppendHtml(&out, message);
-  out += "</p>\n<p><a href=\"/\">Back to the fleet</a></p>\n";
-  Foot(&out);
+  out += "</p>\n<p><a href=\"" + root + "\">Back to the fleet</a></p>\n";
+  Foot(&out, root);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "tracker/ledger_view.h"
+#include "web/row_texts.h"
 #include "web/web.h"
 
 namespace batchwatch::web {
@@ -14,10 +15,16 @@ struct FleetFilter {
   std::string ns;    // ?namespace=: exactly this namespace ("" = all)
 };
 
-std::string FleetPage(const tracker::LedgerSnapshot& s, const FleetFilter& f, const SiteOptions& o);
-std::string CronJobPage(const tracker::CronJobDetail& d, const SiteOptions& o);
-std::string GroupPage(const tracker::JobGroupDetail& d, const SiteOptions& o);
-std::string ErrorPage(int status, const std::string& message);
+// `root` leads from the page to the exporter's root, relative to the page (RelativeRoot): every
+// link and asset is written relative, so the pages work under any path prefix.
+// The fleet's rows come from (and go to) `texts`.
+std::string FleetPage(const tracker::LedgerSnapshot& s, const FleetFilter& f, const SiteOptions& o,
+                      const std::string& root, RowTexts* texts);
+std::string CronJobPage(const tracker::CronJobDetail& d, const SiteOptions& o,
+                        const std::string& root);
+std::string GroupPage(const tracker::JobGroupDetail& d, const SiteOptions& o,
+                      const std::string& root);
+std::string ErrorPage(int status, const std::string& message, const std::string& root);
 
 struct StaticAsset {
   const char* content_type;

@@ -57,6 +57,15 @@ std::map<std::string, std::string> ParseQuery(std::string_view query) {
   return out;
 }
 
+std::string RelativeRoot(std::string_view path) {
+  std::string root;
+  // Each '/' after the first is one more directory level the browser resolves against.
+  for (size_t i = 1; i < path.size(); ++i) {
+    if (path[i] == '/') root += "../";
+  }
+  return root.empty() ? "./" : root;
+}
+
 std::vector<std::string> SplitPath(std::string_view path) {
   std::vector<std::string> out;
   while (!path.empty()) {

@@ -20,6 +20,10 @@ inline constexpr size_t kMaxLimit = 10000;
 std::string UrlDecode(std::string_view s);  // '+' is a space; a bad %xx is kept as is
 std::map<std::string, std::string> ParseQuery(std::string_view query);
 std::vector<std::string> SplitPath(std::string_view path);  // "/a/b/" -> {"a", "b"}
+// The way from the page at `path` back to the root, for relative links: "./" for "/" (and
+// "/x"), "../../" for "/cronjobs/ns/name". A browser resolves a relative link against the URL
+// it asked for, whatever prefix a proxy put before `path`.
+std::string RelativeRoot(std::string_view path);
 
 // from, to (RFC 3339 or Unix seconds) and limit (1..kMaxLimit). false + *error on bad input.
 bool ParseLedgerQuery(const std::map<std::string, std::string>& params, size_t default_limit,

@@ -50,8 +50,9 @@ std::string CheckNames(const std::string& ns, const std::string& name, bool grou
   return "";
 }
 
-void Api(const tracker::Tracker& t, const SiteOptions& o, const std::vector<std::string>& parts,
-         const std::map<std::string, std::string>& params, http::Response* r) {
+void Api(const tracker::Tracker& t, const SiteOptions& o, RowTexts* texts,
+         const std::vector<std::string>& parts, const std::map<std::string, std::string>& params,
+         http::Response* r) {
   // parts: api v1 KIND [NS NAME]
   bool cronjobs = parts.size() >= 3 && parts[2] == "cronjobs";
   bool groups = parts.size() >= 3 && parts[2] == "jobgroups";
@@ -71,7 +72,7 @@ void Api(const tracker::Tracker& t, const SiteOptions& o, const std::vector<std:
   r->content_type = kJson;
   if (list) {
     tracker::LedgerSnapshot s = t.Snapshot(cronjobs, groups);
-    r->body = cronjobs ? CronJobsJson(s, o, q.limit) : GroupsJson(s, o, q.limit);
+    r->body = cronjobs ? CronJobsJson(s, o, q.limit, texts) : GroupsJson(s, o, q.limit);
     return;
   }
   const std::string& ns = parts[3];
@@ -102,8 +103,9 @@ void Api(const tracker::Tracker& t, const SiteOptions& o, const std::vector<std:
 void Site::Handle(const http::Request& request, http::Response* response) const {
   std::vector<std::string> parts = SplitPath(request.path);
   std::map<std::string, std::string> params = ParseQuery(request.query);
+  const std::string root = RelativeRoot(request.path);
   if (parts.size() >= 2 && parts[0] == "api" && parts[1] == "v1") {
-    Api(*tracker_, options_, parts, params, response);
+    Api(*tracker_, options_, row_texts_.get(), parts, params, response);
     return;
   }
   if (parts.size() == 2 && parts[0] == "static") {
@@ -119,37 +121,40 @@ void Site::Handle(const http::Request& request, http::Response* response) const 
       FleetFilter f;
       if (auto it = params.find("q"); it != params.end()) f.text = it->second;
       if (auto it = params.find("namespace"); it != params.end()) f.ns = it->second;
-      HtmlResponse(response, 200, FleetPage(tracker_->Snapshot(true, true), f, options_));
+      HtmlResponse(response, 200,
+                   FleetPage(tracker_->Snapshot(true, true), f, options_, root, row_texts_.get()));
       return;
     }
     if (parts.size() == 3 && (parts[0] == "cronjobs" || parts[0] == "jobgroups")) {
       bool group = parts[0] == "jobgroups";
       std::string error = CheckNames(parts[1], parts[2], group);
       if (!error.empty()) {
-        HtmlResponse(response, 400, ErrorPage(400, error));
+        HtmlResponse(response, 400, ErrorPage(400, error, root));
         return;
       }
       tracker::LedgerQuery q;
       if (!ParseLedgerQuery(params, 200, &q, &error)) {
-        HtmlResponse(response, 400, ErrorPage(400, error));
+        HtmlResponse(response, 400, ErrorPage(400, error, root));
         return;
       }
       if (!group) {
         if (auto d = tracker_->CronJobLedger(parts[1], parts[2], q)) {
-          HtmlResponse(response, 200, CronJobPage(*d, options_));
+          HtmlResponse(response, 200, CronJobPage(*d, options_, root));
           return;
         }
       } else if (auto d = tracker_->GroupLedger(parts[1], parts[2], q)) {
-        HtmlResponse(response, 200, GroupPage(*d, options_));
+        HtmlResponse(response, 200, GroupPage(*d, options_, root));
         return;
       }
       HtmlResponse(response, 404,
-                   ErrorPage(404, std::string(group ? "No job group " : "No CronJob ") + parts[1] +
-                                      "/" + parts[2] + " is known to this exporter."));
+                   ErrorPage(404,
+                             std::string(group ? "No job group " : "No CronJob ") + parts[1] + "/" +
+                                 parts[2] + " is known to this exporter.",
+                             root));
       return;
     }
   }
-  HtmlResponse(response, 404, ErrorPage(404, "Nothing here."));
+  HtmlResponse(response, 404, ErrorPage(404, "Nothing here.", root));
 }
 
 }  // namespace batchwatch::web

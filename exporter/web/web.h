@@ -4,10 +4,12 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "http/server.h"
 #include "tracker/tracker.h"
+#include "web/row_texts.h"
 
 namespace batchwatch::web {
 
@@ -20,7 +22,7 @@ struct SiteOptions {
   // The schedule in words. Unset: pages and API show the spec as written.
   ExplainFn explain_schedule;
   // --external-url: where users reach this exporter (links in the API's "url" fields). Empty:
-  // links are relative to the root.
+  // links are relative to the root. The pages' links are relative to each page and need none.
   std::string external_url;
   // Whether to serve the status pages at all (the JSON API is always served).
   bool pages = true;
@@ -36,6 +38,7 @@ class Site {
  private:
   const tracker::Tracker* tracker_;
   SiteOptions options_;
+  std::shared_ptr<RowTexts> row_texts_ = std::make_shared<RowTexts>();  // the fleet's rows
 };
 
 }  // namespace batchwatch::web

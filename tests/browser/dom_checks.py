@@ -4,7 +4,7 @@ the running demo (test_demo_pages.py) and against the contract fixture (test_fix
 The contract:
   fleet page `/`: <table id="fleet"> with a <thead> of <th scope="col">; one
     <tr class="cronjob" data-namespace data-name data-problems="failing missed ..."> per CronJob
-    ("" when none), rows with problems first, each with <a href="/cronjobs/NS/NAME">; a text
+    ("" when none), rows with problems first, each with a relative link to /cronjobs/NS/NAME; a text
     filter <input id="filter" type="search"> and a namespace <select id="namespace"> whose
     script hides non-matching rows with the `hidden` attribute; server side ?q=TEXT&namespace=NS.
   CronJob page /cronjobs/NS/NAME: <h1>; <p id="schedule-explained">; <ol id="timeline"> of
@@ -29,7 +29,9 @@ _FLEET_ROWS = """(function(){
     return {namespace: r.getAttribute('data-namespace'), name: r.getAttribute('data-name'),
             problems: r.getAttribute('data-problems'), hidden: r.hasAttribute('hidden'),
             displayed: r.getClientRects().length > 0,
-            href: a ? a.getAttribute('href') : null, text: r.textContent}; });
+            href: a ? new URL(a.href).pathname : null,
+            relative: a ? !a.getAttribute('href').startsWith('/') : null,
+            text: r.textContent}; });
   return {heads: heads, rows: rows, in_tbody: t.querySelectorAll('tbody tr.cronjob').length,
           filter: !!document.querySelector('input#filter[type=search]'),
           select: Array.from(document.querySelectorAll('select#namespace option')).map(
@@ -94,6 +96,8 @@ def check_fleet(page, expected=None, problems=None):
         want = "/cronjobs/%s/%s" % (r["namespace"], r["name"])
         assert r["href"] == want, "row %s/%s links to %r, not %r" % (
             r["namespace"], r["name"], r["href"], want)
+        assert r["relative"], "row %s/%s links from the host's root (breaks under a prefix)" % (
+            r["namespace"], r["name"])
     keys = [(r["namespace"], r["name"]) for r in rows]
     assert len(set(keys)) == len(keys), "duplicate rows: %s" % keys
     has = [bool(r["problems"].split()) for r in rows]

@@ -36,7 +36,7 @@ def scale_page():
         ns, name = "team-%d" % (i % 300), "cron-%d" % i
         problems = "failing" if i < 100 else ""
         rows.append('<tr class="cronjob" data-namespace="%s" data-name="%s" data-problems="%s">'
-                    '<td><a href="/cronjobs/%s/%s">%s/%s</a></td><td>%s</td><td>*/5 * * * *</td>'
+                    '<td><a href="cronjobs/%s/%s">%s/%s</a></td><td>%s</td><td>*/5 * * * *</td>'
                     '</tr>' % (ns, name, problems, ns, name, ns, name, problems or "none"))
     head, rest = page.split("<tbody>", 1)
     tail = rest.split("</tbody>", 1)[1]

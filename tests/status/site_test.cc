@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "scenario.h"
 #include "web/format.h"
@@ -199,7 +202,7 @@ TEST_F(SiteTest, FleetPageContract) {
   EXPECT_NE(b.find("<input id=\"filter\" type=\"search\""), std::string::npos);
   EXPECT_NE(b.find("<select id=\"namespace\""), std::string::npos);
   EXPECT_NE(b.find("<option value=\"\">all</option>"), std::string::npos);
-  for (const char* link : {"href=\"/metrics\"", "href=\"/healthz\"", "href=\"/readyz\""}) {
+  for (const char* link : {"href=\"./metrics\"", "href=\"./healthz\"", "href=\"./readyz\""}) {
     EXPECT_NE(b.find(link), std::string::npos) << link;
   }
   size_t report = b.find(
@@ -213,7 +216,7 @@ TEST_F(SiteTest, FleetPageContract) {
   ASSERT_NE(odd, std::string::npos);
   ASSERT_NE(backup, std::string::npos);
   EXPECT_LT(std::max(report, odd), backup);  // problems first
-  EXPECT_NE(b.find("<a href=\"/cronjobs/ns/backup\">"), std::string::npos);
+  EXPECT_NE(b.find("<a href=\"./cronjobs/ns/backup\">"), std::string::npos);
   // No inline script or style anywhere (the CSP would block them).
   EXPECT_EQ(b.find("<script>"), std::string::npos);
   EXPECT_EQ(b.find("style="), std::string::npos);
@@ -279,7 +282,7 @@ TEST_F(SiteTest, UnknownAndBadPages) {
   Site site = MakeSite();
   auto r = Get(site, "/cronjobs/ns/nope");
   EXPECT_EQ(r.status, 404);
-  EXPECT_NE(r.body.find("<a href=\"/\">"), std::string::npos);
+  EXPECT_NE(r.body.find("<a href=\"../../\">"), std::string::npos);
   r = Get(site, "/cronjobs/NS!/x");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("NS!"), std::string::npos);
@@ -288,6 +291,159 @@ TEST_F(SiteTest, UnknownAndBadPages) {
   EXPECT_EQ(r.body.find("<img"), std::string::npos);
   EXPECT_EQ(Get(site, "/nothing/here").status, 404);
   EXPECT_EQ(Get(site, "/jobgroups/ns/migrate").status, 200);
+}
+
+// Every href, src and action value in `html`.
+std::vector<std::string> LinksOf(const std::string& html) {
+  std::vector<std::string> links;
+  for (const char* attr : {" href=\"", " src=\"", " action=\""}) {
+    for (size_t at = html.find(attr); at != std::string::npos; at = html.find(attr, at + 1)) {
+      size_t begin = at + std::string(attr).size();
+      links.push_back(html.substr(begin, html.find('"', begin) - begin));
+    }
+  }
+  return links;
+}
+
+// A relative reference (no scheme, host or query) resolved against the path `base`, as a
+// browser does (RFC 3986, 5.2: merge, then remove dot segments).
+std::string Resolve(const std::string& base, const std::string& ref) {
+  const std::string merged = base.substr(0, base.rfind('/') + 1) + ref;
+  std::vector<std::string> segments;
+  bool ends_in_dir = false;
+  size_t begin = 1;
+  while (begin <= merged.size()) {
+    size_t end = std::min(merged.find('/', begin), merged.size());
+    std::string seg = merged.substr(begin, end - begin);
+    bool last = end == merged.size();
+    ends_in_dir = seg == "." || seg == ".." || (last && seg.empty());
+    if (seg == "..") {
+      if (!segments.empty()) segments.pop_back();
+    } else if (seg != "." && !(last && seg.empty())) {
+      segments.push_back(seg);
+    }
+    begin = end + 1;
+  }
+  std::string path;
+  for (const auto& seg : segments) path += "/" + seg;
+  if (path.empty() || ends_in_dir) path += "/";
+  return path;
+}
+
+TEST(Resolve, LikeABrowser) {
+  EXPECT_EQ(Resolve("/", "./"), "/");
+  EXPECT_EQ(Resolve("/", "./cronjobs/ns/a"), "/cronjobs/ns/a");
+  EXPECT_EQ(Resolve("/p/cronjobs/ns/a", "../../static/x.css"), "/p/static/x.css");
+  EXPECT_EQ(Resolve("/p/cronjobs/ns/a", "../../"), "/p/");
+  EXPECT_EQ(Resolve("/cronjobs/ns/a/", "../../../metrics"), "/metrics");
+}
+
+// Behind a proxy that serves the exporter under a prefix (--external-url https://host/bw), a
+// link must lead to the same page under that prefix: no link may start at the host's root.
+TEST_F(SiteTest, PageLinksAreRelativeAndResolveUnderAnyPrefix) {
+  Site site = MakeSite();
+  const std::set<std::string> outside = {"/metrics", "/healthz", "/readyz"};  // not the Site's
+  const std::vector<std::string> pages = {"/",
+                                          "/cronjobs/ns/report",
+                                          "/cronjobs/ns/backup/",
+                                          "/jobgroups/ns/migrate",
+                                          "/cronjobs/ns/nope",
+                                          "/cronjobs/NS!/x",
+                                          "/nothing/here",
+                                          "/x"};
+  for (const std::string& page : pages) {
+    http::Response r = Get(site, page);
+    std::vector<std::string> links = LinksOf(r.body);
+    ASSERT_GE(links.size(), 7u) << page;  // head 3, foot 4
+    std::set<std::string> resolved;
+    for (const std::string& link : links) {
+      ASSERT_FALSE(link.empty()) << page;
+      EXPECT_NE(link[0], '/') << page << ": " << link;
+      EXPECT_EQ(link.find(':'), std::string::npos) << page << ": " << link;
+      const std::string path = Resolve(page, link);
+      EXPECT_EQ(Resolve("/batchwatch" + page, link), "/batchwatch" + path) << page << ": " << link;
+      resolved.insert(path);
+      if (!outside.count(path)) {
+        EXPECT_EQ(Get(site, path).status, 200) << page << ": " << link << " -> " << path;
+      }
+    }
+    for (const char* want : {"/", "/static/batchwatch.css", "/static/batchwatch.js", "/metrics",
+                             "/healthz", "/readyz", "/api/v1/cronjobs"}) {
+      EXPECT_TRUE(resolved.count(want)) << page << " has no link to " << want;
+    }
+    if (page == "/") {
+      for (const char* want : {"/cronjobs/ns/report", "/cronjobs/ns/backup", "/cronjobs/ns/odd",
+                               "/jobgroups/ns/migrate"}) {
+        EXPECT_TRUE(resolved.count(want)) << "the fleet page has no link to " << want;
+      }
+    }
+    if (page == "/cronjobs/ns/report") {
+      EXPECT_TRUE(resolved.count("/api/v1/cronjobs/ns/report"));
+    }
+  }
+}
+
+// The fleet's rows are kept rendered between requests (web/row_texts.h); each step changes
+// something a row shows and checks that both the API and the page show the new value.
+TEST_F(SiteTest, FleetRowsAreRenderedAgainWhenTheyChange) {
+  CronJob yearly = MakeCronJob("yearly", "0 0 1 7 *", T0 - 3600);
+  c_.Apply(yearly);
+  c_.Put(ManualJob(yearly, "yearly-manual", T0 + 400));
+  c_.At(T0 + 430).Finish("yearly-manual", JobOutcome::kSucceeded);
+  Site site = MakeSite();
+  auto row_of = [&](const std::string& name) {
+    json j = json::parse(Get(site, "/api/v1/cronjobs").body);
+    for (auto& row : j["cronjobs"]) {
+      if (row["name"] == name) return row;
+    }
+    return json();
+  };
+  auto page_row = [&](const std::string& name) {
+    std::string b = Get(site, "/").body;
+    size_t at = b.find("data-name=\"" + name + "\"");
+    return at == std::string::npos ? std::string() : b.substr(at, b.find("</tr>", at) - at);
+  };
+  const json first_next_slot = row_of("report")["next_slot"];
+  ASSERT_EQ(row_of("backup")["counts"]["24h"]["succeeded"], 1);
+  ASSERT_EQ(row_of("yearly")["counts"]["24h"]["succeeded"], 1);
+  ASSERT_NE(page_row("backup").find("data-problems=\"\""), std::string::npos);
+  ASSERT_NE(page_row("yearly").find(">1 \xE2\x9C\x93 0 \xE2\x9C\x97<"), std::string::npos);
+
+  // A run fails: counts, last run and problems change (the ledger and the gauges).
+  c_.At(T0 + 601).Run("backup", T0 + 600);
+  c_.At(T0 + 630).Finish(JobFor("backup", T0 + 600), JobOutcome::kFailed, "Boom");
+  EXPECT_EQ(row_of("backup")["counts"]["24h"]["failed"], 1);
+  EXPECT_EQ(row_of("backup")["last_run"]["reason"], "Boom");
+  EXPECT_EQ(row_of("backup")["problems"], json::array({"failing"}));
+  EXPECT_NE(page_row("backup").find("data-problems=\"failing\""), std::string::npos);
+  EXPECT_NE(page_row("backup").find("r-failed"), std::string::npos);
+
+  // The spec changes: schedule, suspension and policy.
+  c_.Edit("backup", [](CronJob& c) {
+    c.schedule = "*/10 * * * *";
+    c.suspend = true;
+    c.concurrency_policy = batch::ConcurrencyPolicy::kForbid;
+  });
+  EXPECT_EQ(row_of("backup")["schedule"], "*/10 * * * *");
+  EXPECT_EQ(row_of("backup")["suspended"], true);
+  EXPECT_EQ(row_of("backup")["concurrency_policy"], "Forbid");
+  EXPECT_NE(page_row("backup").find("*/10 * * * *"), std::string::npos);
+  EXPECT_NE(page_row("backup").find("(suspended)"), std::string::npos);
+
+  // Only time passes for "yearly" (no slot until July, nothing added to its ledger): its run
+  // leaves the 24 h window but stays in the 7 d one.
+  const std::string before = page_row("yearly");
+  c_.At(T0 + 430 + 86400 + 60, 3600);
+  EXPECT_EQ(row_of("yearly")["counts"]["24h"]["succeeded"], 0);
+  EXPECT_EQ(row_of("yearly")["counts"]["7d"]["succeeded"], 1);
+  EXPECT_NE(page_row("yearly"), before);
+  EXPECT_NE(page_row("yearly").find(">0 \xE2\x9C\x93 0 \xE2\x9C\x97<"), std::string::npos);
+
+  // The next slot moves on (Tick refreshes the gauge): the fleet row agrees with the one-CronJob
+  // API, which is never kept.
+  const json detail = json::parse(Get(site, "/api/v1/cronjobs/ns/report").body);
+  EXPECT_NE(row_of("report")["next_slot"], first_next_slot);
+  EXPECT_EQ(row_of("report")["next_slot"], detail["cronjob"]["next_slot"]);
 }
 
 TEST_F(SiteTest, StaticAssets) {
