@@ -261,7 +261,9 @@ class ServingTest(unittest.TestCase):
                 status, headers, body = http_get(exp.url("/metrics"), {"Accept-Encoding": "gzip"})
                 self.assertEqual(headers.get("Content-Encoding"), "gzip")
                 status, headers, body = http_get(exp.url("/"))
-                self.assertIn(b'href="/metrics"', body)
+                # Links are relative to the page, so they work behind a path prefix too.
+                for link in (b'href="./metrics"', b'href="./healthz"', b'href="./readyz"'):
+                    self.assertIn(link, body)
                 self.assertIn(b'<table id="fleet">', body)
                 self.assertIn("default-src 'none'", headers.get("Content-Security-Policy", ""))
                 status, _, body = http_get(exp.url("/api/v1/cronjobs"))
