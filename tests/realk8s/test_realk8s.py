@@ -665,8 +665,13 @@ class ControllerScenario(Scenario):
         bw = self.batchwatch("batchwatch-controllers", self.proxy(), self.admin_token_file,
                              "--namespaces", ns)
         bw.wait_ready()
-        # The first slot: the next minute boundary with time to create the CronJobs before it.
-        self.first_slot = (int(time.time()) + 10) // 60 * 60 + 60
+        # The first slot: the next minute boundary, with time to create the CronJobs before it
+        # and no boundary between their creation and it (the controller would run that one):
+        # closer than 10 s to a boundary, wait until it has passed.
+        next_boundary = (int(time.time()) // 60 + 1) * 60
+        if next_boundary - time.time() < 10:
+            rk.wait_until(next_boundary + 1)
+        self.first_slot = (int(time.time()) // 60 + 1) * 60
         kubelet = rk.Kubelet(self.api, [ns], self.plan)
         kubelet.start()
         self.defer(kubelet.stop)
