@@ -73,11 +73,12 @@ run_ctest() {
 
 # ccache keeps compiled objects outside the checkout (~/.cache/batchwatch/ccache, 2 GiB at most),
 # so a later run (CI on a new checkout of mostly the same sources) recompiles only what changed.
-# CCACHE_BASEDIR makes the paths relative: another checkout's objects are hits too.
+# CCACHE_BASEDIR makes the paths relative and CCACHE_NOHASHDIR leaves the build directory out of
+# the hash (the -g builds would hash it): another checkout's objects are hits too.
 launcher=()
 if command -v ccache >/dev/null 2>&1; then
   export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/batchwatch/ccache}
-  export CCACHE_BASEDIR=$root CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-2G}
+  export CCACHE_BASEDIR=$root CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-2G} CCACHE_NOHASHDIR=1
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 fi
 
