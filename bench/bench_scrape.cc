@@ -54,11 +54,11 @@ struct Exporter {
         .Set(1);
     bh::Handlers handlers;
     // The same work as the app's handler (app/cli.cc).
-    handlers.metrics = [this](std::string* out) {
+    handlers.metrics = [this](batchwatch::metrics::Exposition* out) {
       prometheus::TextSerializer serializer;
       std::ostringstream self;
       serializer.Serialize(self, registry->Collect());
-      out->append(self.str());
+      out->Add(self.str());
       tracker->AppendMetrics(out);
     };
     handlers.unsynced = [] { return std::vector<std::string>(); };

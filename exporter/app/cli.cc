@@ -184,10 +184,11 @@ int Main(int argc, char** argv) {
   http::Handlers handlers;
   const InstanceInfo instance{kVersion, kRevision, flags.shard, flags.total_shards,
                               flags.external_url};
-  handlers.metrics = [&tracker, &watcher, &instance, &state_saver](std::string* out) {
-    // The exporter's own few series first: AppendMetrics sizes the body exactly, so anything
-    // appended after it would reallocate and copy the whole body (30 MB at 100k Jobs).
-    AppendSelfMetrics(watcher, instance, state_saver.stats(), out);
+  handlers.metrics = [&tracker, &watcher, &instance, &state_saver](metrics::Exposition* out) {
+    // The exporter's own few series first, then the tracker's pieces.
+    std::string self;
+    AppendSelfMetrics(watcher, instance, state_saver.stats(), &self);
+    out->Add(std::move(self));
     tracker.AppendMetrics(out);
   };
   handlers.unsynced = [&watcher]() { return watcher.Unsynced(); };

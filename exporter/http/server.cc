@@ -2,7 +2,6 @@
 
 #include <civetweb.h>
 #include <netdb.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -15,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -45,9 +45,13 @@ constexpr char kLandingPage[] = R"(<!DOCTYPE html>
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
-void SendResponse(mg_connection* conn, int status, const char* content_type,
-                  const std::string& body, const HeaderList& extra_headers,
-                  const char* content_encoding = nullptr) {
+bool IsHead(mg_connection* conn) {
+  const char* method = mg_get_request_info(conn)->request_method;
+  return method != nullptr && std::strcmp(method, "HEAD") == 0;
+}
+
+void SendHeaders(mg_connection* conn, int status, const char* content_type, size_t length,
+                 const HeaderList& extra_headers, const char* content_encoding) {
   mg_response_header_start(conn, status);
   mg_response_header_add(conn, "Content-Type", content_type, -1);
   for (const auto& [name, value] : extra_headers) {
@@ -57,12 +61,17 @@ void SendResponse(mg_connection* conn, int status, const char* content_type,
     mg_response_header_add(conn, "Content-Encoding", content_encoding, -1);
     mg_response_header_add(conn, "Vary", "Accept-Encoding", -1);
   }
-  std::string length = std::to_string(body.size());
-  mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
+  const std::string content_length = std::to_string(length);
+  mg_response_header_add(conn, "Content-Length", content_length.c_str(), -1);
   mg_response_header_add(conn, "Cache-Control", "no-store", -1);
   mg_response_header_send(conn);
-  const char* method = mg_get_request_info(conn)->request_method;
-  if (method != nullptr && std::strcmp(method, "HEAD") == 0) return;
+}
+
+void SendResponse(mg_connection* conn, int status, const char* content_type,
+                  const std::string& body, const HeaderList& extra_headers,
+                  const char* content_encoding = nullptr) {
+  SendHeaders(conn, status, content_type, body.size(), extra_headers, content_encoding);
+  if (IsHead(conn)) return;
   size_t sent = 0;
   while (sent < body.size()) {
     int n = mg_write(conn, body.data() + sent, body.size() - sent);
@@ -122,22 +131,38 @@ void WakeListener(const std::string& host, int port) {
   freeaddrinfo(res);
 }
 
-// A /metrics body of tens of MB is fresh memory on every scrape (malloc maps it and unmaps it
-// when it is freed), and touching it 4 KiB page by page (a fault and a page clearing each) took
-// most of a plain scrape's CPU at 100k Jobs. Reserving about the previous body's size up front
-// and asking for transparent huge pages on it (a hint; without THP nothing changes) turns that
-// into a fault per 2 MiB.
-void ReserveMetricsBody(std::string* body, size_t expected) {
-  constexpr size_t kHugePage = size_t{2} << 20;
-  body->reserve(std::max<size_t>(expected, 1 << 16));
-  if (body->capacity() < 2 * kHugePage) return;
-  const auto begin = reinterpret_cast<uintptr_t>(body->data());
-  const uintptr_t first = (begin + kHugePage - 1) & ~(kHugePage - 1);
-  const uintptr_t last = (begin + body->capacity()) & ~(kHugePage - 1);
-  if (last > first) {
-    (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+// Writes `parts` as one response body through a staging buffer: a /metrics body is thousands of
+// pieces of a few KiB, and a send() each would cost more than the copy.
+class BodyWriter {
+ public:
+  explicit BodyWriter(mg_connection* conn) : conn_(conn) { buffer_.reserve(kSize); }
+  ~BodyWriter() { Flush(); }
+  void Write(std::string_view part) {
+    while (ok_ && !part.empty()) {
+      const size_t n = std::min(part.size(), kSize - buffer_.size());
+      buffer_.append(part.data(), n);
+      part.remove_prefix(n);
+      if (buffer_.size() == kSize) Flush();
+    }
   }
-}
+
+ private:
+  static constexpr size_t kSize = 256 << 10;
+  void Flush() {
+    size_t sent = 0;
+    while (ok_ && sent < buffer_.size()) {
+      int n = mg_write(conn_, buffer_.data() + sent, buffer_.size() - sent);
+      if (n <= 0)
+        ok_ = false;  // client went away
+      else
+        sent += static_cast<size_t>(n);
+    }
+    buffer_.clear();
+  }
+  mg_connection* conn_;
+  std::string buffer_;
+  bool ok_ = true;
+};
 
 }  // namespace
 
@@ -358,21 +383,23 @@ void Server::ServeMetrics(mg_connection* conn) {
     Send(conn, 503, "text/plain; charset=utf-8", "too many concurrent scrapes; retry later\n");
     return;
   }
-  std::string body;
-  // A tenth more than last time: a body that grew a little still fits.
-  const size_t last = last_metrics_bytes_.load(std::memory_order_relaxed);
-  ReserveMetricsBody(&body, last + last / 10);
+  metrics::Exposition body;
   handlers_.metrics(&body);
-  last_metrics_bytes_.store(body.size(), std::memory_order_relaxed);
-  std::string gz;
-  if (AcceptsGzip(mg_get_header(conn, "Accept-Encoding"))) gz = Gzip(body);
-  // Sending can be slow (a slow reader); the slot bounds rendering memory and CPU only.
+  std::optional<metrics::Exposition::GzipFrame> gz;
+  // Compresses the pieces that changed since the last gzip scrape; the others keep theirs.
+  if (AcceptsGzip(mg_get_header(conn, "Accept-Encoding"))) gz = body.Gzip();
+  // Sending can be slow (a slow reader); the slot bounds compressing CPU only. The pieces stay
+  // referenced until the body is sent; the tracker copies a piece it changes meanwhile.
   ReleaseScrapeSlot();
-  if (!gz.empty()) {
-    Send(conn, 200, kMetricsContentType, gz, "gzip");
-  } else {
-    Send(conn, 200, kMetricsContentType, body);
+  SendHeaders(conn, 200, kMetricsContentType, gz ? gz->size : body.size(), web_.headers,
+              gz ? "gzip" : nullptr);
+  if (IsHead(conn)) return;
+  BodyWriter writer(conn);
+  if (gz) writer.Write(gz->head);
+  for (const auto& piece : body.pieces()) {
+    writer.Write(gz ? std::string_view(piece->deflated().bytes) : std::string_view(piece->text()));
   }
+  if (gz) writer.Write(gz->tail);
 }
 
 int Server::Dispatch(mg_connection* conn) {

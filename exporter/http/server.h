@@ -15,6 +15,7 @@
 
 #include "http/basic_auth.h"
 #include "http/web_config.h"
+#include "metrics/exposition.h"
 
 struct mg_context;
 struct mg_connection;
@@ -38,8 +39,9 @@ struct Response {
 };
 
 struct Handlers {
-  // Appends the full exposition text to *out. Called concurrently from server threads.
-  std::function<void(std::string* out)> metrics;
+  // Appends the full exposition to *out, as shared pieces (metrics/exposition.h). Called
+  // concurrently from server threads.
+  std::function<void(metrics::Exposition* out)> metrics;
   // Names of what is not synced yet ("jobs", "cronjobs"); empty when ready.
   std::function<std::vector<std::string>()> unsynced;
   // Every other path (the status pages and the JSON API of exporter/web). Called concurrently.
@@ -111,7 +113,6 @@ class Server {
   std::mutex scrape_mu_;
   std::condition_variable scrape_cv_;
   int active_scrapes_ = 0;
-  std::atomic<size_t> last_metrics_bytes_{0};  // the previous /metrics body, to reserve for
 };
 
 }  // namespace batchwatch::http

@@ -1,6 +1,6 @@
-// Rendering the rows of metric_table.h. Every record keeps its lines pre-rendered per family; a
-// scrape writes each family's header once and concatenates the records' segments, so all series
-// of a family stay contiguous.
+// Rendering the rows of metric_table.h. Every record's lines are rendered when it changes and kept
+// per family in exposition blocks (exposition_blocks.h); a scrape shares each family's header and
+// then its pieces, so all series of a family stay contiguous.
 #include <cstring>
 
 #include "tracker/tracker_state.h"
@@ -9,93 +9,86 @@ namespace batchwatch::tracker {
 
 namespace {
 
-// Writes every family's header and its segment of every record straight into the already
-// sized output. Family sizes come first (from the offsets, stored inline in the records), then
-// one pass over the records copies each segment to its family's cursor: each record's text is
-// read once per scrape instead of once per family (cache misses dominate at 1M series).
-template <size_t N, size_t F>
-char* WriteFamilies(char* p, const std::string (&headers)[F],
-                    const std::vector<const RenderedText<N>*>& texts) {
-  std::array<size_t, F> sizes{};
-  for (const auto* t : texts) {
-    for (size_t f = 0; f < F; ++f) sizes[f] += t->offsets[f + 1] - t->offsets[f];
-  }
-  std::array<char*, F> cursor;
-  for (size_t f = 0; f < F; ++f) {
-    std::memcpy(p, headers[f].data(), headers[f].size());
-    p += headers[f].size();
-    cursor[f] = p;
-    p += sizes[f];
-  }
-  for (const auto* t : texts) {
-    const char* text = t->text.data();
-    for (size_t f = 0; f < F; ++f) {
-      const uint32_t begin = t->offsets[f], len = t->offsets[f + 1] - begin;
-      std::memcpy(cursor[f], text + begin, len);
-      cursor[f] += len;
-    }
-  }
-  return p;
-}
-
 template <typename Row, size_t F>
-size_t Headers(const Row (&rows)[F], std::string (&out)[F]) {
-  size_t total = 0;
+std::array<std::shared_ptr<const metrics::Piece>, F> Headers(const Row (&rows)[F]) {
+  std::array<std::shared_ptr<const metrics::Piece>, F> out;
   for (size_t f = 0; f < F; ++f) {
-    metrics::AppendHeader(&out[f], rows[f].info);
-    total += out[f].size();
+    std::string h;
+    metrics::AppendHeader(&h, rows[f].info);
+    out[f] = std::make_shared<const metrics::Piece>(std::move(h));
   }
-  return total;
+  return out;
 }
 
+// The families' "# HELP" and "# TYPE" lines, one piece each, shared by every scrape.
 struct AllHeaders {
-  std::string cj[kCjFamilyCount], gr[kGroupFamilyCount], jb[kJobFamilyCount], waiting;
-  size_t size = 0;
+  std::array<std::shared_ptr<const metrics::Piece>, kCjFamilyCount> cj = Headers(kCronJobRows);
+  std::array<std::shared_ptr<const metrics::Piece>, kGroupFamilyCount> gr = Headers(kGroupRows);
+  std::array<std::shared_ptr<const metrics::Piece>, kJobFamilyCount> jb = Headers(kJobRows);
+  std::shared_ptr<const metrics::Piece> waiting;
   AllHeaders() {
-    size = Headers(kCronJobRows, cj) + Headers(kGroupRows, gr) + Headers(kJobRows, jb);
-    metrics::AppendHeader(&waiting, kJobWaitingPods);
-    size += waiting.size();
+    std::string h;
+    metrics::AppendHeader(&h, kJobWaitingPods);
+    waiting = std::make_shared<const metrics::Piece>(std::move(h));
   }
 };
 
+template <size_t F, uint32_t B>
+void ShareFamilies(const std::array<std::shared_ptr<const metrics::Piece>, F>& headers,
+                   const ExpositionBlocks<F, B>& blocks, metrics::Exposition* out) {
+  for (size_t f = 0; f < F; ++f) {
+    out->Add(headers[f]);
+    blocks.Share(f, out);
+  }
+}
+
+template <typename Record>
+uint32_t IndexOf(const std::vector<Record>& records, const Record& r) {
+  return static_cast<uint32_t>(&r - records.data());
+}
+
 }  // namespace
 
-void TrackerImpl::RenderCronJob(CronJobRecord& r) const {
-  std::string& t = r.rendered.text;
+void TrackerImpl::RenderCronJob(CronJobRecord& r) {
+  RenderedText<kCjFamilyCount>& rendered = cronjob_scratch;
+  std::string& t = rendered.text;
   t.clear();
   std::string labels;
   AppendLabel(&labels, "namespace", strings.Get(r.ns));
   AppendLabel(&labels, "cronjob", strings.Get(r.name));
   for (size_t f = 0; f < kCjFamilyCount; ++f) {
-    r.rendered.offsets[f] = static_cast<uint32_t>(t.size());
+    rendered.offsets[f] = static_cast<uint32_t>(t.size());
     Series s(&t, kCronJobRows[f].info.name, labels);
     kCronJobRows[f].render(s, r, reasons);
   }
-  r.rendered.offsets[kCjFamilyCount] = static_cast<uint32_t>(t.size());
+  rendered.offsets[kCjFamilyCount] = static_cast<uint32_t>(t.size());
+  cronjob_text.Set(IndexOf(cronjobs, r), t, rendered.offsets);
 }
 
-void TrackerImpl::RenderGroup(GroupRecord& g) const {
-  std::string& t = g.rendered.text;
+void TrackerImpl::RenderGroup(GroupRecord& g) {
+  RenderedText<kGroupFamilyCount>& rendered = group_scratch;
+  std::string& t = rendered.text;
   t.clear();
   std::string labels;
   AppendLabel(&labels, "namespace", strings.Get(g.ns));
   AppendLabel(&labels, "job_group", strings.Get(g.group));
   for (size_t f = 0; f < kGroupFamilyCount; ++f) {
-    g.rendered.offsets[f] = static_cast<uint32_t>(t.size());
+    rendered.offsets[f] = static_cast<uint32_t>(t.size());
     Series s(&t, kGroupRows[f].info.name, labels);
     kGroupRows[f].render(s, g, reasons);
   }
-  g.rendered.offsets[kGroupFamilyCount] = static_cast<uint32_t>(t.size());
+  rendered.offsets[kGroupFamilyCount] = static_cast<uint32_t>(t.size());
+  group_text.Set(IndexOf(groups, g), t, rendered.offsets);
 }
 
-void TrackerImpl::RenderJob(JobRecord& j, const batch::Job& job) const {
-  std::string& t = j.rendered.text;
+void TrackerImpl::RenderJob(JobRecord& j, const batch::Job& job) {
+  RenderedText<kJobFamilyCount>& rendered = job_scratch;
+  std::string& t = rendered.text;
   t.clear();
   const bool show = options.job_gauges == JobGauges::kAll ||
                     (options.job_gauges == JobGauges::kUnfinished && !job.finished());
   if (!show) {
-    j.rendered.offsets.fill(0);
-    t.shrink_to_fit();
+    job_text.Clear(IndexOf(jobs, j));
     return;
   }
   std::string labels;
@@ -103,13 +96,13 @@ void TrackerImpl::RenderJob(JobRecord& j, const batch::Job& job) const {
   AppendLabel(&labels, "job_name", job.name);
   AppendLabel(&labels, "cronjob", job.owner_cronjob_name);
   for (size_t f = 0; f < kJobFamilyCount; ++f) {
-    j.rendered.offsets[f] = static_cast<uint32_t>(t.size());
+    rendered.offsets[f] = static_cast<uint32_t>(t.size());
     if (const std::optional<double> v = kJobRows[f].value(job)) {
       Series(&t, kJobRows[f].info.name, labels).Add(*v);
     }
   }
-  j.rendered.offsets[kJobFamilyCount] = static_cast<uint32_t>(t.size());
-  t.shrink_to_fit();
+  rendered.offsets[kJobFamilyCount] = static_cast<uint32_t>(t.size());
+  job_text.Set(IndexOf(jobs, j), t, rendered.offsets);
 }
 
 void TrackerImpl::RenderWaiting(JobRecord& j) const {
@@ -128,52 +121,18 @@ void TrackerImpl::RenderWaiting(JobRecord& j) const {
   }
 }
 
-void TrackerImpl::Append(std::string* out) const {
-  std::vector<const RenderedText<kCjFamilyCount>*> cj;
-  std::vector<const RenderedText<kGroupFamilyCount>*> gr;
-  std::vector<const RenderedText<kJobFamilyCount>*> jb;
-  size_t total = 0;
-  cj.reserve(cronjobs.size());
-  for (const auto& r : cronjobs) {
-    if (r.live && !r.rendered.text.empty()) {
-      cj.push_back(&r.rendered);
-      total += r.rendered.text.size();
-    }
-  }
-  gr.reserve(groups.size());
-  for (const auto& g : groups) {
-    if (!g.rendered.text.empty()) {
-      gr.push_back(&g.rendered);
-      total += g.rendered.text.size();
-    }
-  }
-  jb.reserve(jobs.size());
-  std::vector<const std::string*> waiting;
-  for (const auto& j : jobs) {
-    if (j.live && !j.rendered.text.empty()) {
-      jb.push_back(&j.rendered);
-      total += j.rendered.text.size();
-    }
-    if (j.live && j.why.waiting && !j.why.waiting->text.empty()) {
-      waiting.push_back(&j.why.waiting->text);
-      total += j.why.waiting->text.size();
-    }
-  }
+void TrackerImpl::Append(metrics::Exposition* out) const {
   static const AllHeaders headers;
-  total += headers.size;
-  const size_t start = out->size();
-  out->resize(start + total);
-  char* p = out->data() + start;
-  p = WriteFamilies(p, headers.cj, cj);
-  p = WriteFamilies(p, headers.gr, gr);
-  p = WriteFamilies(p, headers.jb, jb);
-  std::memcpy(p, headers.waiting.data(), headers.waiting.size());
-  p += headers.waiting.size();
-  for (const std::string* w : waiting) {
-    std::memcpy(p, w->data(), w->size());
-    p += w->size();
+  ShareFamilies(headers.cj, cronjob_text, out);
+  ShareFamilies(headers.gr, group_text, out);
+  ShareFamilies(headers.jb, job_text, out);
+  // Few Jobs wait at a time: their lines are copied into a piece of this scrape's own.
+  out->Add(headers.waiting);
+  std::string waiting;
+  for (const auto& j : jobs) {
+    if (j.live && j.why.waiting && !j.why.waiting->text.empty()) waiting += j.why.waiting->text;
   }
-  out->resize(static_cast<size_t>(p - out->data()));
+  out->Add(std::move(waiting));
 }
 
 }  // namespace batchwatch::tracker

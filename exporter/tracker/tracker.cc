@@ -339,6 +339,7 @@ void TrackerImpl::DeleteJob(const std::string& uid, const std::string& owner_cro
   uint32_t owner = jr.owner;
   job_index.erase(uid);
   jr = JobRecord{};
+  job_text.Clear(ji);
   free_jobs.push_back(ji);
   if (has_cronjob) {
     Refresh(owner, now);
@@ -542,6 +543,7 @@ void TrackerImpl::Purge(UnixSeconds now) {
     if (r.deleted_at >= now - options.deleted_cronjob_retention_seconds) continue;
     cronjob_index.erase(PairKey(r.ns, r.name));
     r = CronJobRecord{};
+    cronjob_text.Clear(i);
     free_cronjobs.push_back(i);
   }
   WhyPurge(now);
@@ -640,9 +642,15 @@ void Tracker::Tick(UnixSeconds now) {
   if (now - m.last_purge >= 60) m.Purge(now);
 }
 
-void Tracker::AppendMetrics(std::string* out) const {
+void Tracker::AppendMetrics(metrics::Exposition* out) const {
   std::lock_guard<std::mutex> lock(impl_->mu);
   impl_->Append(out);
+}
+
+void Tracker::AppendMetrics(std::string* out) const {
+  metrics::Exposition exposition;
+  AppendMetrics(&exposition);
+  exposition.AppendTo(out);
 }
 
 size_t Tracker::TrackedJobs() const {

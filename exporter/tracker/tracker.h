@@ -9,6 +9,7 @@
 #include <string>
 
 #include "batch/objects.h"
+#include "metrics/exposition.h"
 #include "tracker/ledger_view.h"
 #include "tracker/options.h"
 
@@ -41,7 +42,10 @@ class Tracker : public batch::EventSink {
   void Tick(UnixSeconds now);
 
   // Appends every batchwatch_* series of the contract except the exporter's own metrics, in
-  // Prometheus text format 0.0.4 (HELP and TYPE lines included).
+  // Prometheus text format 0.0.4 (HELP and TYPE lines included), as shared pieces: the lock is
+  // held only to take references (metrics/exposition.h).
+  void AppendMetrics(metrics::Exposition* out) const;
+  // The same as one string (tests, benchmarks).
   void AppendMetrics(std::string* out) const;
 
   // State file (--state-file). Load before the first event; on any problem returns false with

@@ -21,6 +21,7 @@
 #include "batch/objects.h"
 #include "cron/controller.h"
 #include "tracker/decision_log.h"
+#include "tracker/exposition_blocks.h"
 #include "tracker/ledger.h"
 #include "tracker/metric_table.h"
 #include "tracker/options.h"
@@ -63,8 +64,8 @@ struct RunCounts {
   void Add(const RunKey& key, uint64_t n = 1);
 };
 
-// Text split in contiguous per-family segments (one per row of metric_table.h): segment f is
-// [offsets[f], offsets[f+1]).
+// One record's text split in contiguous per-family segments (one per row of metric_table.h):
+// segment f is [offsets[f], offsets[f+1]). Rendered here, then stored in ExpositionBlocks.
 template <size_t N>
 struct RenderedText {
   std::string text;
@@ -158,7 +159,6 @@ struct CronJobRecord {
 
   UnixSeconds wake_at = kNever;
   bool lagging = false;
-  RenderedText<kCjFamilyCount> rendered;
 };
 
 // Standalone Jobs by (namespace, job group).
@@ -167,7 +167,6 @@ struct GroupRecord {
   RunCounts runs;
   GroupWhy why;
   Ledger ledger;  // runs only
-  RenderedText<kGroupFamilyCount> rendered;
 };
 
 struct JobRecord {
@@ -183,7 +182,6 @@ struct JobRecord {
   UnixSeconds creation = 0;
   UnixSeconds slot = kDawn;
   JobWhy why;
-  RenderedText<kJobFamilyCount> rendered;
 };
 
 struct SavedSlots {
@@ -242,12 +240,13 @@ struct TrackerImpl {
   void WhyPurge(UnixSeconds now);
   uint32_t WhyReasonId(std::vector<uint32_t>& admitted, std::string_view reason);
 
-  // Rendering (render.cc).
-  void RenderCronJob(CronJobRecord& r) const;
-  void RenderGroup(GroupRecord& g) const;
-  void RenderJob(JobRecord& j, const batch::Job& job) const;
+  // Rendering (render.cc) into the exposition blocks below; a record reset to its default
+  // (deleted, purged) is cleared there by its owner.
+  void RenderCronJob(CronJobRecord& r);
+  void RenderGroup(GroupRecord& g);
+  void RenderJob(JobRecord& j, const batch::Job& job);
   void RenderWaiting(JobRecord& j) const;  // batchwatch_job_waiting_pods
-  void Append(std::string* out) const;
+  void Append(metrics::Exposition* out) const;
 
   TrackerOptions options;
   // The operator's log of problem decisions (failed runs, missed and skipped slots, Replace).
@@ -283,6 +282,15 @@ struct TrackerImpl {
   std::vector<uint32_t> lagging;
 
   WhyState why;
+
+  // The rendered series by record index (exposition_blocks.h). Block sizes: about 64 KiB of
+  // text per CronJob block and 14 KiB per Job block and family at 100k Jobs.
+  ExpositionBlocks<kCjFamilyCount, 64> cronjob_text;
+  ExpositionBlocks<kGroupFamilyCount, 64> group_text;
+  ExpositionBlocks<kJobFamilyCount, 128> job_text;
+  RenderedText<kCjFamilyCount> cronjob_scratch;
+  RenderedText<kGroupFamilyCount> group_scratch;
+  RenderedText<kJobFamilyCount> job_scratch;
 };
 
 }  // namespace batchwatch::tracker

@@ -34,7 +34,9 @@ class ServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     Handlers h;
-    h.metrics = [](std::string* out) { out->append("# TYPE up gauge\nup 1\n"); };
+    h.metrics = [](batchwatch::metrics::Exposition* out) {
+      out->Add(std::string("# TYPE up gauge\nup 1\n"));
+    };
     h.unsynced = [this] { return unsynced_; };
     ServerOptions opts;
     opts.listen_address = "127.0.0.1:0";
@@ -83,7 +85,7 @@ TEST_F(ServerTest, BusyPortIsAnErrorNotACrash) {
   ServerOptions opts;
   opts.listen_address = "127.0.0.1:" + std::to_string(server_.port());
   Handlers h;
-  h.metrics = [](std::string*) {};
+  h.metrics = [](batchwatch::metrics::Exposition*) {};
   h.unsynced = [] { return std::vector<std::string>{}; };
   std::string error;
   EXPECT_FALSE(second.Start(opts, h, &error));
@@ -133,7 +135,7 @@ namespace {
 // query, and come back with the handler's status and headers.
 TEST(ServerPages, OtherPathsGoToThePagesHandler) {
   Handlers h;
-  h.metrics = [](std::string* out) { out->append("up 1\n"); };
+  h.metrics = [](batchwatch::metrics::Exposition* out) { out->Add(std::string("up 1\n")); };
   h.unsynced = [] { return std::vector<std::string>{}; };
   h.pages = [](const Request& request, Response* response) {
     response->status = request.path == "/cronjobs/ns/a b" ? 200 : 404;

@@ -51,9 +51,9 @@ class Gate {
 TEST(ServerLimits, ScrapesBeyondTheCapGet503AndOthersStillAnswer) {
   Gate gate;
   Handlers h = testing::FixedHandlers();
-  h.metrics = [&gate](std::string* out) {
+  h.metrics = [&gate](batchwatch::metrics::Exposition* out) {
     gate.Enter();
-    out->append("up 1\n");
+    out->Add(std::string("up 1\n"));
   };
   ServerOptions opts;
   opts.listen_address = "127.0.0.1:0";

@@ -116,7 +116,9 @@ std::string RawGet(int port, const std::string& path, const std::string& extra_h
 
 Handlers FixedHandlers() {
   Handlers h;
-  h.metrics = [](std::string* out) { out->append("# TYPE up gauge\nup 1\n"); };
+  h.metrics = [](batchwatch::metrics::Exposition* out) {
+    out->Add(std::string("# TYPE up gauge\nup 1\n"));
+  };
   h.unsynced = [] { return std::vector<std::string>{}; };
   return h;
 }
