@@ -38,8 +38,10 @@ struct Exporter {
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   bh::Server server;
 
+  int cronjobs = bb::EnvInt("BW_SCRAPE_CRONJOBS", 10000);
+  int churn_round = 0;
+
   Exporter() {
-    const int cronjobs = bb::EnvInt("BW_SCRAPE_CRONJOBS", 10000);
     const int jobs_per = bb::EnvInt("BW_SCRAPE_JOBS_PER_CRONJOB", 10);
     // As in scripts/scale.py: one Job in ten running, the others succeeded.
     tracker = bb::MakeLoadedTracker(cronjobs, jobs_per, [](int k) { return k != 0; });
@@ -122,7 +124,20 @@ void Scrape(benchmark::State& state, const char* headers) {
   size_t bytes = 0;
   const double process0 = CpuSeconds(CLOCK_PROCESS_CPUTIME_ID);
   const double thread0 = CpuSeconds(CLOCK_THREAD_CPUTIME_ID);
+  const int changed = static_cast<int>(state.range(0));
   for (auto _ : state) {
+    // Churn between scrapes, spread over the CronJobs: each one's running Job changes its
+    // active pods, so the pieces holding them are replaced (and deflated again for gzip). This
+    // thread's CPU is not the server's: it is subtracted below.
+    ++e.churn_round;
+    for (int n = 0; n < changed; ++n) {
+      const int i = static_cast<int>(
+          (static_cast<int64_t>(n) * e.cronjobs / changed + e.churn_round) % e.cronjobs);
+      batchwatch::batch::Job job = bb::MakeJob(i, 0);
+      job.active = 1 + (e.churn_round & 1);
+      job.resource_version = std::to_string(200000 + e.churn_round);
+      e.tracker->OnJobUpsert(job);
+    }
     auto t0 = std::chrono::steady_clock::now();
     bytes = Get(e.server.port(), headers, &buf);
     walls.push_back(
@@ -139,10 +154,23 @@ void Scrape(benchmark::State& state, const char* headers) {
 }
 
 void BM_ScrapePlain(benchmark::State& state) { Scrape(state, ""); }
-BENCHMARK(BM_ScrapePlain)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5);
+// Argument: Jobs changed between two scrapes (0: a steady cluster).
+BENCHMARK(BM_ScrapePlain)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(5)
+    ->Arg(0)
+    ->Arg(1000)
+    ->Arg(10000);
 
 void BM_ScrapeGzip(benchmark::State& state) { Scrape(state, "Accept-Encoding: gzip\r\n"); }
-BENCHMARK(BM_ScrapeGzip)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5);
+BENCHMARK(BM_ScrapeGzip)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(5)
+    ->Arg(0)
+    ->Arg(1000)
+    ->Arg(10000);
 
 }  // namespace
 

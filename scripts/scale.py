@@ -5,9 +5,11 @@
 Measures, for batchwatch (not the fake server):
   - time from process start to /readyz answering 200 (initial list of both resources done)
   - RSS after sync (VmRSS) and CPU seconds used until then (utime+stime)
-  - /metrics latency p50/p99 over N scrapes, uncompressed and with gzip (timed by curl)
+  - /metrics latency p50/p99 over N scrapes, uncompressed and with gzip (timed by curl); for
+    gzip also the first scrape apart (it compresses every piece, later ones what changed)
   - CPU without events (Ticks), then CPU per 1,000 watch events/s of steady churn (MODIFIED
     events of running Jobs), also net of that idle CPU
+  - gzip scrape latency during a second churn of the same rate, one scrape a second
 The server runs in its own process (this script with --serve) so its CPU is reported apart:
 objects are generated with sim/'s make_job/make_cronjob and serialised once; list
 pages and watch lines are served from those bytes (the fake API server's own list path
@@ -367,6 +369,36 @@ def kill(proc):
         proc.wait()
 
 
+def scrapes_during_churn(args, port, server_port):
+    done = threading.Event()
+
+    def churn():
+        conn = http.client.HTTPConnection("127.0.0.1", server_port, timeout=args.churn_seconds + 60)
+        conn.request("POST", "/_churn?rate=%d&seconds=%s" % (args.churn_rate, args.churn_seconds))
+        conn.getresponse().read()
+        conn.close()
+        done.set()
+
+    thread = threading.Thread(target=churn, daemon=True)
+    thread.start()
+    times = []
+    headers = {"Accept-Encoding": "gzip"}
+    while not done.is_set():
+        started = time.monotonic()
+        if args.client == "curl":
+            status, enc, seconds, _ = curl_get(port, "/metrics", headers)
+        else:
+            status, enc, _ = get(port, "/metrics", headers)
+            seconds = time.monotonic() - started
+        if status != 200 or enc != "gzip":
+            raise SystemExit("scale: bad scrape answer during churn %s %s" % (status, enc))
+        times.append(seconds)
+        time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
+    thread.join()
+    return {"scrapes": len(times), "p50_ms": round(percentile(times, 50) * 1000, 1),
+            "p99_ms": round(percentile(times, 99) * 1000, 1)}
+
+
 def measure(args):
     tmp = tempfile.mkdtemp(prefix="bw-scale-")
     port_file = os.path.join(tmp, "port.json")
@@ -450,6 +482,9 @@ def measure(args):
             result["scrape_" + name] = {
                 "p50_ms": round(percentile(times, 50) * 1000, 1),
                 "p99_ms": round(percentile(times, 99) * 1000, 1),
+                # The first gzip scrape compresses every piece; later ones only what changed.
+                "first_ms": round(times[0] * 1000, 1),
+                "p99_ms_after_first": round(percentile(times[1:] or times, 99) * 1000, 1),
                 "bytes": size,
                 "cpu_ms_per_scrape": round((cpu_seconds(exporter.pid) - cpu0) / args.scrapes * 1000, 1)}
 
@@ -479,6 +514,10 @@ def measure(args):
             "cpu_us_per_event_net_of_idle":
                 round((cpu - idle_cores * churn["seconds"]) / sent * 1e6, 1) if sent else None,
             "rss_mib_growth": round(rss_mib(exporter.pid) - rss_before, 1)}
+
+        # The same churn again while a scraper asks for gzip every second, as a Prometheus with
+        # a short interval would: the latency a scrape sees while the text keeps changing.
+        result["scrape_gzip_during_churn"] = scrapes_during_churn(args, port, info["port"])
         return result
     finally:
         kill(exporter)

@@ -45,6 +45,12 @@ constexpr char kLandingPage[] = R"(<!DOCTYPE html>
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
+int64_t SteadyMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 bool IsHead(mg_connection* conn) {
   const char* method = mg_get_request_info(conn)->request_method;
   return method != nullptr && std::strcmp(method, "HEAD") == 0;
@@ -387,7 +393,10 @@ void Server::ServeMetrics(mg_connection* conn) {
   handlers_.metrics(&body);
   std::optional<metrics::Exposition::GzipFrame> gz;
   // Compresses the pieces that changed since the last gzip scrape; the others keep theirs.
-  if (AcceptsGzip(mg_get_header(conn, "Accept-Encoding"))) gz = body.Gzip();
+  if (AcceptsGzip(mg_get_header(conn, "Accept-Encoding"))) {
+    last_gzip_scrape_ms_.store(SteadyMillis(), std::memory_order_relaxed);
+    gz = body.Gzip();
+  }
   // Sending can be slow (a slow reader); the slot bounds compressing CPU only. The pieces stay
   // referenced until the body is sent; the tracker copies a piece it changes meanwhile.
   ReleaseScrapeSlot();
@@ -400,6 +409,11 @@ void Server::ServeMetrics(mg_connection* conn) {
     writer.Write(gz ? std::string_view(piece->deflated().bytes) : std::string_view(piece->text()));
   }
   if (gz) writer.Write(gz->tail);
+}
+
+bool Server::GzipScrapedWithin(double seconds) const {
+  const int64_t last = last_gzip_scrape_ms_.load(std::memory_order_relaxed);
+  return last >= 0 && static_cast<double>(SteadyMillis() - last) <= seconds * 1000;
 }
 
 int Server::Dispatch(mg_connection* conn) {

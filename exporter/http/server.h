@@ -89,6 +89,8 @@ class Server {
   void Stop();
   // The bound port (useful with port 0).
   int port() const { return port_; }
+  // Whether a /metrics scrape asked for gzip in the last `seconds` (steady clock).
+  bool GzipScrapedWithin(double seconds) const;
   bool tls() const { return web_.tls; }
 
  private:
@@ -113,6 +115,7 @@ class Server {
   std::mutex scrape_mu_;
   std::condition_variable scrape_cv_;
   int active_scrapes_ = 0;
+  std::atomic<int64_t> last_gzip_scrape_ms_{-1};  // steady clock; -1: never
 };
 
 }  // namespace batchwatch::http

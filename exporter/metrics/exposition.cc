@@ -94,6 +94,15 @@ void Exposition::AppendTo(std::string* out) const {
   for (const auto& p : pieces_) *out += p->text();
 }
 
+size_t Exposition::Deflate() const {
+  size_t compressed = 0;
+  for (const auto& p : pieces_) {
+    if (!p->has_deflated()) compressed += p->text().size();
+    p->deflated();
+  }
+  return compressed;
+}
+
 Exposition::GzipFrame Exposition::Gzip() const {
   GzipFrame frame;
   // ID1 ID2, CM deflate, no flags, no mtime, XFL 4 (fastest), OS 3 (Unix).

@@ -38,6 +38,10 @@ class Piece {
     uint32_t crc = 0;
   };
   const Deflated& deflated() const;
+  bool has_deflated() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return deflated_ready_;
+  }
 
  private:
   friend class PieceSlot;
@@ -81,6 +85,9 @@ class Exposition {
     size_t size = 0;  // head + pieces + tail
   };
   GzipFrame Gzip() const;
+  // Makes the deflate form of every piece that has none yet (what Gzip() would compress), so
+  // that a later gzip scrape finds them made. Returns the bytes of text compressed.
+  size_t Deflate() const;
 
  private:
   std::vector<std::shared_ptr<const Piece>> pieces_;

@@ -19,7 +19,7 @@ std::string Body(const std::string& response) {
 std::string Gunzip(const std::string& in) {
   z_stream zs{};
   inflateInit2(&zs, 15 + 16);
-  std::string out(1 << 20, '\0');
+  std::string out(8 << 20, '\0');
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   zs.avail_in = static_cast<uInt>(in.size());
   zs.next_out = reinterpret_cast<Bytef*>(out.data());
@@ -61,6 +61,51 @@ TEST_F(ServerTest, MetricsIsGzippedWhenAsked) {
   EXPECT_EQ(Gunzip(Body(r)), "# TYPE up gauge\nup 1\n");
   std::string refused = RawGet(server_.port(), "/metrics", "Accept-Encoding: gzip;q=0\r\n");
   EXPECT_EQ(refused.find("Content-Encoding: gzip"), std::string::npos);
+}
+
+// A body of many pieces, larger than the server's 256 KiB send buffer: the plain body is the
+// pieces in order, the gzip body inflates to the same bytes, and Content-Length is exact.
+TEST(ServerMetrics, ManyPiecesPlainAndGzipAreTheSameBody) {
+  std::vector<std::shared_ptr<const metrics::Piece>> pieces;
+  std::string want;
+  for (int i = 0; i < 700; ++i) {
+    std::string text;
+    for (int k = 0; k < 40; ++k) {
+      text += "batchwatch_job_active_pods{job_name=\"j-" + std::to_string(i * 40 + k) + "\"} " +
+              std::to_string(k) + "\n";
+    }
+    if (i % 100 == 7) text.clear();  // empty pieces are left out
+    want += text;
+    pieces.push_back(std::make_shared<const metrics::Piece>(std::move(text)));
+  }
+  Handlers h;
+  h.metrics = [&pieces](metrics::Exposition* out) {
+    for (const auto& p : pieces) out->Add(p);
+  };
+  h.unsynced = [] { return std::vector<std::string>(); };
+  ServerOptions opts;
+  opts.listen_address = "127.0.0.1:0";
+  Server server;
+  std::string error;
+  ASSERT_TRUE(server.Start(opts, h, &error)) << error;
+  ASSERT_GT(want.size(), size_t{1} << 20);
+
+  EXPECT_FALSE(server.GzipScrapedWithin(600));
+  const std::string plain = RawGet(server.port(), "/metrics");
+  EXPECT_EQ(Body(plain), want);
+  EXPECT_NE(plain.find("Content-Length: " + std::to_string(want.size()) + "\r\n"),
+            std::string::npos);
+  EXPECT_FALSE(server.GzipScrapedWithin(600)) << "a plain scrape is not a gzip one";
+
+  for (int round = 0; round < 2; ++round) {  // the second finds every deflate form made
+    const std::string gz = RawGet(server.port(), "/metrics", "Accept-Encoding: gzip\r\n");
+    EXPECT_NE(gz.find("Content-Encoding: gzip"), std::string::npos);
+    EXPECT_NE(gz.find("Content-Length: " + std::to_string(Body(gz).size()) + "\r\n"),
+              std::string::npos);
+    EXPECT_EQ(Gunzip(Body(gz)), want) << "round " << round;
+  }
+  EXPECT_TRUE(server.GzipScrapedWithin(600));
+  server.Stop();
 }
 
 TEST_F(ServerTest, ReadyzNamesWhatIsMissingUntilSynced) {

@@ -109,6 +109,21 @@ TEST(Exposition, ACorruptedPieceFailsTheTrailerCheck) {
   EXPECT_EQ(rc, Z_DATA_ERROR);
 }
 
+TEST(Exposition, DeflateMakesOnlyTheMissingForms) {
+  auto made = std::make_shared<const Piece>(Series(0, 10));
+  made->deflated();
+  auto fresh = std::make_shared<const Piece>(Series(10, 30));
+  Exposition e;
+  e.Add(made);
+  e.Add(fresh);
+  EXPECT_FALSE(fresh->has_deflated());
+  EXPECT_EQ(e.Deflate(), fresh->text().size());
+  EXPECT_TRUE(fresh->has_deflated());
+  EXPECT_EQ(e.Deflate(), 0u);
+  int rc = 0;
+  EXPECT_EQ(Gunzip(GzipBody(e), &rc), made->text() + fresh->text());
+}
+
 TEST(Exposition, SharedPieceKeepsItsDeflateFormAcrossScrapes) {
   auto piece = std::make_shared<const Piece>(Series(0, 100));
   const std::string* first = &piece->deflated().bytes;
