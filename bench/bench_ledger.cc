@@ -8,6 +8,8 @@
 //   BM_FleetPage       `/`: snapshot + HTML (likewise)
 //   BM_FleetJsonAllChanged, BM_FleetPageAllChanged   the same after every CronJob decided a new
 //                      slot (every row rendered anew)
+//   BM_FleetJsonAllChangedWords   BM_FleetJsonAllChanged through a Site with the schedule-in-words
+//                      hook the binary uses (cron::ExplainSchedule)
 //   BM_FleetRowTextMemory   heap the kept row texts (web/row_texts.h) hold after one fleet JSON
 //                      and one fleet page request to a new Site (malloc's in-use bytes before
 //                      and after; the rows themselves are the Tracker's and exist already)
@@ -26,6 +28,7 @@
 #include <thread>
 
 #include "cron/controller.h"
+#include "cron/explain.h"
 #include "fixtures.h"
 #include "web/web.h"
 
@@ -41,6 +44,7 @@ struct Fleet {
   UnixSeconds now = bb::kNow;
   std::unique_ptr<bt::Tracker> tracker;
   std::unique_ptr<bw::Site> site;
+  std::unique_ptr<bw::Site> site_with_words;  // SiteOptions as the binary sets them
 };
 
 Fleet& Loaded() {
@@ -89,6 +93,9 @@ Fleet& Loaded() {
     f->now += 120;
     f->tracker->Tick(f->now);
     f->site = std::make_unique<bw::Site>(f->tracker.get(), bw::SiteOptions{});
+    bw::SiteOptions with_words;
+    with_words.explain_schedule = batchwatch::cron::ExplainSchedule;
+    f->site_with_words = std::make_unique<bw::Site>(f->tracker.get(), with_words);
     bt::LedgerMemory mem = f->tracker->LedgerMemoryUse();
     std::fprintf(stderr,
                  "ledger: %d CronJobs, %zu slots in %zu bytes (%.1f B/slot), %zu runs in %zu "
@@ -147,6 +154,13 @@ void ServeAllChanged(benchmark::State& state, const std::string& path) {
   AllChanged(state, [&](Fleet& f) {
     http::Response r;
     f.site->Handle({"GET", path, ""}, &r);
+    benchmark::DoNotOptimize(r.body.data());
+  });
+}
+void BM_FleetJsonAllChangedWords(benchmark::State& state) {
+  AllChanged(state, [](Fleet& f) {
+    http::Response r;
+    f.site_with_words->Handle({"GET", "/api/v1/cronjobs", ""}, &r);
     benchmark::DoNotOptimize(r.body.data());
   });
 }
@@ -210,6 +224,7 @@ BENCHMARK(BM_FleetJson)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FleetPage)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FleetJsonAllChanged)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FleetPageAllChanged)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FleetJsonAllChangedWords)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FleetRowTextMemory)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_CronJobPage)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CronJobJson)->Unit(benchmark::kMillisecond);
