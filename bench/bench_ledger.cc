@@ -8,6 +8,11 @@
 //   BM_FleetPage       `/`: snapshot + HTML (likewise)
 //   BM_FleetJsonAllChanged, BM_FleetPageAllChanged   the same after every CronJob decided a new
 //                      slot (every row rendered anew)
+//   BM_FleetJsonAllChangedWords   BM_FleetJsonAllChanged through a Site with the schedule-in-words
+//                      hook the binary uses (cron::ExplainSchedule)
+//   BM_FleetRowTextMemory   heap the kept row texts (web/row_texts.h) hold after one fleet JSON
+//                      and one fleet page request to a new Site (malloc's in-use bytes before
+//                      and after; the rows themselves are the Tracker's and exist already)
 //   BM_CronJobPage     /cronjobs/NS/NAME: one CronJob's ledger + HTML
 //   BM_CronJobJson     /api/v1/cronjobs/NS/NAME
 //   BM_Scrape / BM_ScrapeWhilePagesServed   AppendMetrics alone, and while another thread
@@ -15,6 +20,7 @@
 // Size: BW_LEDGER_CRONJOBS (default 10000) CronJobs x BW_LEDGER_SLOTS (default 200) minutes,
 // one run per minute each (the ledger fills to its default bounds of 200 slots and 200 runs).
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <atomic>
 #include <cstdio>
@@ -22,6 +28,7 @@
 #include <thread>
 
 #include "cron/controller.h"
+#include "cron/explain.h"
 #include "fixtures.h"
 #include "web/web.h"
 
@@ -37,6 +44,7 @@ struct Fleet {
   UnixSeconds now = bb::kNow;
   std::unique_ptr<bt::Tracker> tracker;
   std::unique_ptr<bw::Site> site;
+  std::unique_ptr<bw::Site> site_with_words;  // SiteOptions as the binary sets them
 };
 
 Fleet& Loaded() {
@@ -85,6 +93,9 @@ Fleet& Loaded() {
     f->now += 120;
     f->tracker->Tick(f->now);
     f->site = std::make_unique<bw::Site>(f->tracker.get(), bw::SiteOptions{});
+    bw::SiteOptions with_words;
+    with_words.explain_schedule = batchwatch::cron::ExplainSchedule;
+    f->site_with_words = std::make_unique<bw::Site>(f->tracker.get(), with_words);
     bt::LedgerMemory mem = f->tracker->LedgerMemoryUse();
     std::fprintf(stderr,
                  "ledger: %d CronJobs, %zu slots in %zu bytes (%.1f B/slot), %zu runs in %zu "
@@ -146,10 +157,38 @@ void ServeAllChanged(benchmark::State& state, const std::string& path) {
     benchmark::DoNotOptimize(r.body.data());
   });
 }
+void BM_FleetJsonAllChangedWords(benchmark::State& state) {
+  AllChanged(state, [](Fleet& f) {
+    http::Response r;
+    f.site_with_words->Handle({"GET", "/api/v1/cronjobs", ""}, &r);
+    benchmark::DoNotOptimize(r.body.data());
+  });
+}
 void BM_FleetJson(benchmark::State& state) { Serve(state, "/api/v1/cronjobs"); }
 void BM_FleetPage(benchmark::State& state) { Serve(state, "/"); }
 void BM_FleetJsonAllChanged(benchmark::State& state) { ServeAllChanged(state, "/api/v1/cronjobs"); }
 void BM_FleetPageAllChanged(benchmark::State& state) { ServeAllChanged(state, "/"); }
+void BM_FleetRowTextMemory(benchmark::State& state) {
+  Fleet& f = Loaded();
+  benchmark::DoNotOptimize(f.tracker->Snapshot(true, true).cronjobs.data());  // rows made
+  size_t rows = 0, bytes = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto site = std::make_unique<bw::Site>(f.tracker.get(), bw::SiteOptions{});
+    malloc_trim(0);
+    const size_t before = mallinfo2().uordblks;
+    for (const char* path : {"/api/v1/cronjobs", "/"}) {
+      http::Response r;
+      site->Handle({"GET", path, ""}, &r);
+    }
+    bytes = mallinfo2().uordblks - before;
+    rows = f.tracker->Snapshot(true, false).cronjobs.size();
+    site.reset();
+    state.ResumeTiming();
+  }
+  state.counters["row_text_MB"] = double(bytes) / 1e6;
+  state.counters["bytes_per_row"] = rows ? double(bytes) / double(rows) : 0;
+}
 void BM_CronJobPage(benchmark::State& state) { Serve(state, "/cronjobs/team-7/report-7"); }
 void BM_CronJobJson(benchmark::State& state) { Serve(state, "/api/v1/cronjobs/team-7/report-7"); }
 
@@ -185,6 +224,8 @@ BENCHMARK(BM_FleetJson)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FleetPage)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FleetJsonAllChanged)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FleetPageAllChanged)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FleetJsonAllChangedWords)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FleetRowTextMemory)->Unit(benchmark::kMillisecond)->Iterations(1);
 BENCHMARK(BM_CronJobPage)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CronJobJson)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Scrape)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -34,6 +34,9 @@ struct SlotEntry {
   UnixSeconds decided_at() const { return slot + decided_after; }
 };
 
+// A slot that ran counts as late when its Job was created more than late_after_seconds after it.
+bool IsLate(const SlotEntry& e, const LedgerLimits& limits);
+
 // One finished (or deleted) run. Times are kNever when unknown.
 struct RunEntry {
   std::string job_and_uid;   // "<job name>\n<uid>": one allocation for both
@@ -56,16 +59,19 @@ struct RunEntry {
   std::string_view uid() const;
 };
 
-// The fleet's counts of one ledger over 24 h and 7 d (ledger_view.cc), kept until the ledger
-// changes or one of its entries leaves a window: a fleet request would otherwise recount every
-// entry of every CronJob (4 million at 10k CronJobs x 400 entries).
+// The fleet's counts of one ledger over 24 h and 7 d (Ledger::WindowCounts), kept until an entry
+// leaves a window: a fleet request would otherwise recount every entry of every CronJob (4
+// million at 10k CronJobs x 400 entries). The ledger keeps them in step with its appends and
+// drops, so a ledger that decided one more slot (every CronJob, every minute, with one-minute
+// schedules) costs a few additions, not a recount.
 struct LedgerWindowCounts {
-  uint64_t version = 0;             // the ledger's version it was computed at (0: never)
+  uint64_t version = 0;             // the ledger's version they describe (0: never counted)
   bool with_slots = false;          // slots were counted too
-  UnixSeconds computed_at = 0;      // a clock that goes back invalidates it
-  UnixSeconds valid_until = kDawn;  // the first instant an entry leaves a window
+  UnixSeconds computed_at = 0;      // the windows end here; a clock that goes back recounts
+  UnixSeconds valid_until = kDawn;  // the first instant a counted entry leaves a window
   LedgerCounts day, week;
-  int64_t last_run = -1;    // index in runs() of the run the fleet shows as the last one
+  int64_t last_run = -1;            // index in runs() of the run the fleet shows as the last one
+  bool last_run_is_newest = false;  // no run that was not deleted: last_run is the newest run
   uint64_t generation = 0;  // bumped by every recount (a fleet row made from older counts is stale)
 };
 
@@ -89,12 +95,28 @@ class Ledger {
   }
   // Changes with every change of the entries.
   uint64_t version() const { return version_; }
-  LedgerWindowCounts& window_counts() const { return window_counts_; }
+  // The entries decided (slots, when `with_slots`) and counted (runs) in the 24 h and 7 d before
+  // `now`: the kept counts when they still hold, else a recount (CountWindows). `limits` must be
+  // the ones the entries were added with.
+  const LedgerWindowCounts& WindowCounts(UnixSeconds now, bool with_slots,
+                                         const LedgerLimits& limits) const;
+  // The same counted from scratch (what the kept counts must always equal).
+  LedgerWindowCounts CountWindows(UnixSeconds now, bool with_slots,
+                                  const LedgerLimits& limits) const;
   // Bytes held: entries (capacity included) and the runs' heap strings.
   size_t SlotBytes() const;
   size_t RunBytes() const;
 
  private:
+  // Whether the kept counts describe the entries as they are before a change (then the change
+  // is applied to them instead of making them stale).
+  bool CountsKept() const { return window_counts_.version == version_; }
+  void CountSlot(const SlotEntry& e, uint64_t delta, const LedgerLimits& limits);
+  void CountRunAdded(size_t index);
+  // Drops the oldest entries beyond the count bounds, taking them out of kept counts.
+  void DropOldSlots(size_t keep, bool counts_kept, const LedgerLimits& limits);
+  void DropOldRuns(size_t keep, bool counts_kept);
+
   std::vector<SlotEntry> slots_;
   std::vector<RunEntry> runs_;
   uint64_t version_ = 1;

@@ -13,8 +13,6 @@ namespace batchwatch::tracker {
 
 namespace {
 
-constexpr int64_t kDay = 86400;
-
 const char* PolicyName(batch::ConcurrencyPolicy p) {
   switch (p) {
     case batch::ConcurrencyPolicy::kForbid:
@@ -25,49 +23,6 @@ const char* PolicyName(batch::ConcurrencyPolicy p) {
       break;
   }
   return "Allow";
-}
-
-bool IsLate(const SlotEntry& e, const LedgerLimits& limits) {
-  return e.outcome == SlotOutcome::kRan && e.evidence != kNever &&
-         e.evidence - e.slot > limits.late_after_seconds;
-}
-
-void CountSlot(const SlotEntry& e, const LedgerLimits& limits, LedgerCounts* c) {
-  switch (e.outcome) {
-    case SlotOutcome::kRan:
-      ++c->ran;
-      if (IsLate(e, limits)) ++c->late;
-      break;
-    case SlotOutcome::kMissed:
-      ++(e.reason == kDeadlineExceeded ? c->missed_deadline_exceeded : c->missed_superseded);
-      break;
-    case SlotOutcome::kForbidSkipped:
-      ++c->forbid_skipped;
-      break;
-    case SlotOutcome::kSuspended:
-      ++c->suspended;
-      break;
-    case SlotOutcome::kUnobserved:
-      ++c->unobserved;
-      break;
-  }
-}
-
-void CountRunEntry(const RunEntry& e, LedgerCounts* c) {
-  if (!e.counted) return;
-  switch (Result(e.result)) {
-    case Result::kSucceeded:
-      ++c->succeeded;
-      break;
-    case Result::kFailed:
-      ++c->failed;
-      break;
-    case Result::kDeleted:
-      ++c->deleted;
-      break;
-  }
-  // Replace is counted once per deleted run; the ledger marks that run.
-  if (e.replaced) ++c->replaced;
 }
 
 std::optional<double> Ratio(const LedgerCounts& c) {
@@ -160,16 +115,9 @@ struct LedgerReader {
     return v;
   }
 
-  // The ledger's 24 h / 7 d counts at `now`, recounted only when they may have changed.
+  // The ledger's 24 h / 7 d counts at `now` (kept by the ledger between requests).
   const LedgerWindowCounts& WindowCounts(const Ledger& l, bool slots) const {
-    LedgerWindowCounts& c = l.window_counts();
-    if (c.version != l.version() || c.with_slots != slots || now < c.computed_at ||
-        now >= c.valid_until) {
-      const uint64_t generation = c.generation;
-      c = CountWindows(l, slots);
-      c.generation = generation + 1;
-    }
-    return c;
+    return l.WindowCounts(now, slots, m.options.ledger);
   }
 
   template <typename Row>
@@ -179,43 +127,6 @@ struct LedgerReader {
     row->week = c.week;
     if (c.last_run >= 0) row->last_run = Run(l.runs()[static_cast<size_t>(c.last_run)]);
     row->success_ratio = Ratio(row->week);
-  }
-
-  LedgerWindowCounts CountWindows(const Ledger& l, bool slots) const {
-    const LedgerLimits& limits = m.options.ledger;
-    LedgerWindowCounts c;
-    c.version = l.version();
-    c.with_slots = slots;
-    c.computed_at = now;
-    c.valid_until = kNever;
-    // An entry at `at` is in the 7 d window while now < at + 7 d, in the 24 h one while
-    // now < at + 1 d: the counts hold until the first of those instants.
-    auto in_windows = [&](UnixSeconds at, auto&& count) {
-      if (at <= now - 7 * kDay) return;
-      count(&c.week);
-      c.valid_until = std::min(c.valid_until, at + 7 * kDay);
-      if (at > now - kDay) {
-        count(&c.day);
-        c.valid_until = std::min(c.valid_until, at + kDay);
-      }
-    };
-    if (slots) {
-      for (const SlotEntry& e : l.slots()) {
-        // Ordered by slot, not by decision: no early exit.
-        in_windows(e.decided_at(), [&](LedgerCounts* n) { CountSlot(e, limits, n); });
-      }
-    }
-    const auto& runs = l.runs();
-    for (size_t i = 0; i < runs.size(); ++i) {
-      const RunEntry& e = runs[i];
-      in_windows(e.counted_at, [&](LedgerCounts* n) { CountRunEntry(e, n); });
-      if (Result(e.result) != Result::kDeleted &&
-          (c.last_run < 0 || e.counted_at >= runs[static_cast<size_t>(c.last_run)].counted_at)) {
-        c.last_run = static_cast<int64_t>(i);
-      }
-    }
-    if (c.last_run < 0 && !runs.empty()) c.last_run = static_cast<int64_t>(runs.size() - 1);
-    return c;
   }
 
   bool WaitingPods(const CronJobRecord& r) const {

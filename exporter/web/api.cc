@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <unordered_map>
 
 #include "cron/controller.h"
 #include "text/json_string.h"
@@ -33,7 +34,7 @@ class Json {
   }
   Json& Int(int64_t v) {
     Comma();
-    *out_ += std::to_string(v);
+    AppendInt(out_, v);
     return *this;
   }
   Json& Num(double v) {
@@ -55,7 +56,12 @@ class Json {
   }
   Json& Time(std::optional<UnixSeconds> t) {
     if (!t) return Null();
-    return Str(Rfc3339Utc(*t));
+    // An RFC 3339 time has nothing to escape in JSON.
+    Comma();
+    *out_ += '"';
+    AppendRfc3339Utc(out_, *t);
+    *out_ += '"';
+    return *this;
   }
   Json& OptInt(std::optional<int64_t> v) { return v ? Int(*v) : Null(); }
   Json& Raw(std::string_view json) {  // a value rendered before
@@ -84,11 +90,21 @@ class Json {
   bool fresh_ = true;
 };
 
-std::string PageUrl(const SiteOptions& o, const char* kind, const std::string& ns,
-                    const std::string& name) {
-  std::string base = o.external_url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  return base + "/" + kind + "/" + UrlSegment(ns) + "/" + UrlSegment(name);
+// The "url" of a row: --external-url (without trailing slashes) + /KIND/NS/NAME.
+void PageUrl(Json& j, const SiteOptions& o, const char* kind, const std::string& ns,
+             const std::string& name) {
+  std::string_view base = o.external_url;
+  while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+  // Written into a buffer kept by the thread, then escaped: no allocation per row.
+  thread_local std::string url;
+  url.assign(base);
+  url += '/';
+  url += kind;
+  url += '/';
+  AppendUrlSegment(&url, ns);
+  url += '/';
+  AppendUrlSegment(&url, name);
+  j.Str(url);
 }
 
 void Counts(Json& j, const tracker::LedgerCounts& c, bool slots) {
@@ -141,13 +157,14 @@ void Problems(Json& j, const std::vector<std::string>& problems) {
   j.End(']');
 }
 
-void Row(Json& j, const tracker::FleetRow& r, const SiteOptions& o) {
+// `words`: ScheduleWords(o, r.schedule), which the fleet looks up once per distinct schedule.
+void Row(Json& j, const tracker::FleetRow& r, const SiteOptions& o, const std::string& words) {
   j.Begin('{');
   j.Key("namespace").Str(r.ns);
   j.Key("name").Str(r.name);
   j.Key("exists").Bool(r.exists);
   j.Key("schedule").Str(r.schedule);
-  j.Key("schedule_words").Str(ScheduleWords(o, r.schedule));
+  j.Key("schedule_words").Str(words);
   j.Key("time_zone").Str(r.zone);
   j.Key("concurrency_policy").Str(r.policy);
   j.Key("suspended").Bool(r.suspended);
@@ -185,7 +202,8 @@ void Row(Json& j, const tracker::FleetRow& r, const SiteOptions& o) {
   }
   j.Key("problems");
   Problems(j, r.problems);
-  j.Key("url").Str(PageUrl(o, "cronjobs", r.ns, r.name));
+  j.Key("url");
+  PageUrl(j, o, "cronjobs", r.ns, r.name);
   j.End('}');
 }
 
@@ -213,7 +231,8 @@ void JobGroupRowJson(Json& j, const tracker::JobGroupRow& g, const SiteOptions& 
   }
   j.Key("problems");
   Problems(j, g.problems);
-  j.Key("url").Str(PageUrl(o, "jobgroups", g.ns, g.group));
+  j.Key("url");
+  PageUrl(j, o, "jobgroups", g.ns, g.group);
   j.End('}');
 }
 
@@ -246,11 +265,20 @@ std::string CronJobsJson(const tracker::LedgerSnapshot& s, const SiteOptions& o,
   auto lock = texts->Entries(s.cronjobs, &entries);
   const size_t shown = std::min(limit, entries.size());
   size_t bytes = 256;
+  // A new row is written into `scratch` (its capacity reused from row to row) and kept as a
+  // string of its own size: one allocation per row, no growth, no slack kept.
+  std::string scratch;
+  std::unordered_map<std::string, std::string> words;  // by schedule, for this request
   for (size_t i = 0; i < shown; ++i) {
     RowText& e = *entries[i];
     if (!e.has_json) {
-      Json row(&e.json);
-      Row(row, *e.row, o);
+      auto w = words.find(e.row->schedule);
+      if (w == words.end())
+        w = words.emplace(e.row->schedule, ScheduleWords(o, e.row->schedule)).first;
+      scratch.clear();
+      Json row(&scratch);
+      Row(row, *e.row, o, w->second);
+      e.json.assign(scratch);
       e.has_json = true;
     }
     bytes += e.json.size() + 1;
@@ -277,7 +305,7 @@ std::string CronJobJson(const tracker::CronJobDetail& d, const tracker::LedgerQu
   j.Begin('{');
   j.Key("generated_at").Time(now);
   j.Key("cronjob");
-  Row(j, d.summary, o);
+  Row(j, d.summary, o, ScheduleWords(o, d.summary.schedule));
   Range(j, q);
   j.Key("ledger").Begin('{');
   j.Key("slots_held").Int(static_cast<int64_t>(d.ledger_slots));

@@ -77,9 +77,9 @@ void Link(std::string* out, const std::string& root, const char* kind, const std
   *out += root;
   *out += kind;
   *out += '/';
-  *out += UrlSegment(ns);
+  AppendUrlSegment(out, ns);
   *out += '/';
-  *out += UrlSegment(name);
+  AppendUrlSegment(out, name);
   *out += "\">";
   AppendHtml(out, ns);
   *out += '/';
@@ -95,15 +95,6 @@ void ProblemBadges(std::string* out, const std::vector<std::string>& problems) {
   }
 }
 
-std::string Join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& p : v) {
-    if (!s.empty()) s += ' ';
-    s += p;
-  }
-  return s;
-}
-
 std::string Lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -115,25 +106,38 @@ void LastRunCell(std::string* out, const std::optional<tracker::RunView>& run) {
     return;
   }
   UnixSeconds at = run->ended.value_or(run->counted_at.value_or(run->created));
-  *out += "<td data-value=\"" + std::to_string(at) + "\"><span class=\"r-";
+  *out += "<td data-value=\"";
+  AppendInt(out, at);
+  *out += "\"><span class=\"r-";
   AppendHtml(out, run->result);
   *out += "\">";
   *out += ResultSymbol(run->result);
   *out += ' ';
   AppendHtml(out, run->result);
   *out += "</span> <span class=\"muted\">";
-  *out += Rfc3339Utc(at);
+  AppendRfc3339Utc(out, at);
   *out += "</span></td>";
 }
 
 void CountsCell(std::string* out, const tracker::LedgerCounts& c) {
   uint64_t missed = c.missed_deadline_exceeded + c.missed_superseded;
-  *out += "<td class=\"num\" data-value=\"" + std::to_string(c.failed + missed + c.forbid_skipped) +
-          "\">";
-  *out +=
-      std::to_string(c.succeeded) + " \xE2\x9C\x93 " + std::to_string(c.failed) + " \xE2\x9C\x97";
-  if (missed > 0) *out += " " + std::to_string(missed) + " missed";
-  if (c.forbid_skipped > 0) *out += " " + std::to_string(c.forbid_skipped) + " skipped";
+  *out += "<td class=\"num\" data-value=\"";
+  AppendUint(out, c.failed + missed + c.forbid_skipped);
+  *out += "\">";
+  AppendUint(out, c.succeeded);
+  *out += " \xE2\x9C\x93 ";
+  AppendUint(out, c.failed);
+  *out += " \xE2\x9C\x97";
+  if (missed > 0) {
+    *out += ' ';
+    AppendUint(out, missed);
+    *out += " missed";
+  }
+  if (c.forbid_skipped > 0) {
+    *out += ' ';
+    AppendUint(out, c.forbid_skipped);
+    *out += " skipped";
+  }
   *out += "</td>";
 }
 
@@ -144,7 +148,11 @@ void RatioCell(std::string* out, const std::optional<double>& ratio) {
   }
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f", *ratio * 100);
-  *out += "<td class=\"num\" data-value=\"" + std::string(buf) + "\">" + buf + "%</td>";
+  *out += "<td class=\"num\" data-value=\"";
+  *out += buf;
+  *out += "\">";
+  *out += buf;
+  *out += "%</td>";
 }
 
 // "next: Tue 2026-12-02 02:00 CST (in 5 h 12 min)"
@@ -249,7 +257,10 @@ void OpenRow(std::string* out, const char* kind, const char* name_attr, const st
   *out += "=\"";
   AppendHtml(out, name);
   *out += "\" data-problems=\"";
-  AppendHtml(out, Join(problems));
+  for (size_t i = 0; i < problems.size(); ++i) {  // separated by spaces
+    if (i > 0) *out += ' ';
+    AppendHtml(out, problems[i]);
+  }
 }
 
 // One row of the fleet table, in two parts around the end of its <tr> tag (RowText).
@@ -264,7 +275,9 @@ void FleetRowHtml(const tracker::FleetRow& r, const SiteOptions& o, const std::s
   OpenRow(open, "cronjob", "data-name", r.ns, r.name, r.problems);
   std::string& out = *cells;
   out += "<td data-value=\"";
-  AppendHtml(&out, r.ns + "/" + r.name);
+  AppendHtml(&out, r.ns);
+  out += '/';
+  AppendHtml(&out, r.name);
   out += "\">";
   Link(&out, root, "cronjobs", r.ns, r.name);
   if (!r.exists) out += " <span class=\"muted\">(deleted)</span>";
@@ -279,8 +292,13 @@ void FleetRowHtml(const tracker::FleetRow& r, const SiteOptions& o, const std::s
   }
   out += "</td>";
   if (r.next_slot) {
-    out += "<td data-value=\"" + std::to_string(*r.next_slot) + "\">";
-    AppendHtml(&out, LocalTime(*r.next_slot, z->second));
+    out += "<td data-value=\"";
+    AppendInt(&out, *r.next_slot);
+    out += "\">";
+    thread_local std::string local;  // reused from row to row
+    local.clear();
+    AppendLocalTime(&local, *r.next_slot, z->second);
+    AppendHtml(&out, local);
     out += "</td>";
   } else {
     out += "<td data-value=\"\" class=\"muted\">none</td>";
@@ -288,7 +306,9 @@ void FleetRowHtml(const tracker::FleetRow& r, const SiteOptions& o, const std::s
   LastRunCell(&out, r.last_run);
   CountsCell(&out, r.day);
   RatioCell(&out, r.success_ratio);
-  out += "<td data-value=\"" + std::to_string(r.problems.size()) + "\">";
+  out += "<td data-value=\"";
+  AppendUint(&out, r.problems.size());
+  out += "\">";
   ProblemBadges(&out, r.problems);
   out += "</td></tr>\n";
 }
@@ -302,11 +322,16 @@ std::string FleetPage(const tracker::LedgerSnapshot& s, const FleetFilter& f, co
   std::unordered_map<std::string, cctz::time_zone> zones;
   std::unordered_map<std::string, std::string> words;
   size_t row_bytes = 0;
+  // New rows are written into these (capacity reused from row to row) and kept as strings of
+  // their own size: one allocation per part, no growth, no slack kept.
+  std::string open, cells;
   for (RowText* e : entries) {
     if (!e->has_html || e->html_root != root) {
-      e->html_open.clear();
-      e->html_cells.clear();
-      FleetRowHtml(*e->row, o, root, &zones, &words, &e->html_open, &e->html_cells);
+      open.clear();
+      cells.clear();
+      FleetRowHtml(*e->row, o, root, &zones, &words, &open, &cells);
+      e->html_open.assign(open);
+      e->html_cells.assign(cells);
       e->html_root = root;
       e->has_html = true;
     }

@@ -56,6 +56,29 @@ TEST(JsonString, EscapesQuotesBackslashesAndControls) {
   EXPECT_EQ(out, "x=\"y\"");
 }
 
+// Escapes at the start, the end, next to each other and between plain runs (the writer appends
+// plain runs at once).
+TEST(JsonString, EscapesAnywhereInTheString) {
+  struct Case {
+    std::string in, out;
+  };
+  const Case cases[] = {
+      {"", R"("")"},
+      {"\"", R"("\"")"},
+      {"\"a", R"("\"a")"},
+      {"a\"", R"("a\"")"},
+      {"\\\\", R"("\\\\")"},
+      {"a\nb\tc\rd", R"("a\nb\tc\rd")"},
+      {std::string("\0x", 2), R"("\u0000x")"},
+      {"x\x1b[1m", R"("x\u001b[1m")"},
+      {"\x7f", "\"\x7f\""},  // DEL is not a control character for JSON
+      {"<script>&'", R"("<script>&'")"},
+      {"Back\"off<Limit>&\n\t'Exceeded'", R"("Back\"off<Limit>&\n\t'Exceeded'")"},
+      {"\xC3\xA9t\xC3\xA9", "\"\xC3\xA9t\xC3\xA9\""},
+  };
+  for (const Case& c : cases) EXPECT_EQ(JsonString(c.in), c.out) << c.in;
+}
+
 TEST(ReadWholeFile, NamesWhatAndPathOnFailure) {
   std::string out, error;
   EXPECT_FALSE(ReadWholeFile("/nonexistent/f", "token file", &out, &error));

@@ -1,13 +1,17 @@
 // The slot ledger: one table per outcome, the bounds, Replace and Forbid evidence, suspension
 // windows, restarts through the state file, and the rule that makes it trustworthy: the
 // entries decided or counted within a window are exactly the counters' increase over it.
+#include "tracker/ledger.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "scenario.h"
+#include "tracker/tracker_state.h"
 
 namespace batchwatch::tracker::testing {
 namespace {
@@ -270,6 +274,112 @@ TEST(Ledger, FleetCountsFollowEveryChangeAndTheWindows) {
   EXPECT_EQ(g.week.succeeded, 0u);
   EXPECT_EQ(g.week.failed, 1u);
   EXPECT_EQ(g.success_ratio, 0.0);
+}
+
+// The ledger keeps its window counts in step with appends and drops (Ledger::WindowCounts);
+// after every step of a table of changes they must equal a recount from scratch, with the count
+// bounds small enough that every append also drops, and time passing across both windows.
+TEST(Ledger, KeptWindowCountsEqualARecount) {
+  constexpr int64_t kDay = 86400;
+  LedgerLimits limits;
+  limits.max_slots = 5;
+  limits.max_runs = 4;
+  limits.max_age_seconds = 9 * kDay;
+  struct Step {
+    const char* what;
+    int64_t advance;  // seconds before the change
+    char kind;        // 's' slot, 'r' run, 't' trim, '-' time only
+    SlotOutcome outcome = SlotOutcome::kRan;
+    int64_t late = 0;  // slot: Job created this long after the slot; run: created before now
+    Result result = Result::kSucceeded;
+    bool counted = true, replaced = false;
+  };
+  const Step steps[] = {
+      {"first slot, on time", 60, 's', SlotOutcome::kRan, 2},
+      {"a late slot", 60, 's', SlotOutcome::kRan, 120},
+      {"a missed slot", 60, 's', SlotOutcome::kMissed},
+      {"a run that succeeded", 1, 'r', SlotOutcome::kRan, 30, Result::kSucceeded},
+      {"a run that failed", 60, 'r', SlotOutcome::kRan, 30, Result::kFailed},
+      {"a deleted, replaced run", 60, 'r', SlotOutcome::kRan, 30, Result::kDeleted, true, true},
+      {"a run from before counting", 60, 'r', SlotOutcome::kRan, 30, Result::kSucceeded, false},
+      {"a fifth run drops the first", 60, 'r', SlotOutcome::kRan, 30, Result::kFailed},
+      {"forbid-skipped", 60, 's', SlotOutcome::kForbidSkipped},
+      {"suspended", 60, 's', SlotOutcome::kSuspended},
+      {"a sixth slot drops the first", 60, 's', SlotOutcome::kUnobserved},
+      {"12 h later", kDay / 2, '-'},
+      {"a slot 12 h after", 0, 's', SlotOutcome::kRan, 5},
+      {"the first ones leave the 24 h window", kDay / 2 + 600, '-'},
+      {"a run then", 1, 'r', SlotOutcome::kRan, 30, Result::kSucceeded},
+      {"only deleted runs from here", 60, 'r', SlotOutcome::kRan, 30, Result::kDeleted},
+      {"deleted", 60, 'r', SlotOutcome::kRan, 30, Result::kDeleted},
+      {"deleted", 60, 'r', SlotOutcome::kRan, 30, Result::kDeleted},
+      {"deleted: the last success drops", 60, 'r', SlotOutcome::kRan, 30, Result::kDeleted},
+      {"a success after only deleted ones", 60, 'r', SlotOutcome::kRan, 30},
+      {"six days later", 6 * kDay, '-'},
+      {"a slot", 0, 's', SlotOutcome::kMissed},
+      {"the first ones leave the 7 d window", kDay + 3600, '-'},
+      {"trim by age", 2 * kDay, 't'},
+      {"a slot after the trim", 60, 's', SlotOutcome::kRan, 1},
+      {"a run after the trim", 60, 'r', SlotOutcome::kRan, 30, Result::kFailed},
+      {"trim everything", 30 * kDay, 't'},
+  };
+  const std::set<std::string> recounts = {"the first ones leave the 24 h window",
+                                          "deleted: the last success drops",
+                                          "six days later",
+                                          "the first ones leave the 7 d window",
+                                          "trim by age",
+                                          "trim everything"};
+  for (bool with_slots : {true, false}) {
+    tracker::Ledger ledger;
+    UnixSeconds now = T0;
+    for (const Step& step : steps) {
+      SCOPED_TRACE(std::string(step.what) + (with_slots ? " (slots)" : " (runs only)"));
+      // Counted before the change, so that the change is applied to kept counts.
+      const uint64_t generation = ledger.WindowCounts(now, with_slots, limits).generation;
+      now += step.advance;
+      if (step.kind == 's') {
+        SlotDecision d;
+        d.slot = now - 10;
+        d.outcome = step.outcome;
+        d.reason = kSuperseded;
+        d.job_created = d.slot + step.late;
+        d.final_at = now;
+        ledger.AddSlot(d, now, limits);
+      } else if (step.kind == 'r') {
+        RunEntry e;
+        e.job_and_uid = "backup-" + std::to_string(now) + "\nuid";
+        e.created = now - step.late;
+        e.slot = e.created;
+        e.counted_at = now;
+        e.result = static_cast<uint8_t>(step.result);
+        e.counted = step.counted;
+        e.replaced = step.replaced;
+        ledger.AddRun(std::move(e), limits);
+      } else if (step.kind == 't') {
+        ledger.Trim(now, limits);
+      }
+      const LedgerWindowCounts kept = ledger.WindowCounts(now, with_slots, limits);
+      const LedgerWindowCounts recount = ledger.CountWindows(now, with_slots, limits);
+      auto fields = [](const LedgerCounts& c) {
+        return std::vector<uint64_t>{c.succeeded,
+                                     c.failed,
+                                     c.deleted,
+                                     c.replaced,
+                                     c.ran,
+                                     c.late,
+                                     c.missed_deadline_exceeded,
+                                     c.missed_superseded,
+                                     c.forbid_skipped,
+                                     c.suspended,
+                                     c.unobserved};
+      };
+      EXPECT_EQ(fields(kept.day), fields(recount.day));
+      EXPECT_EQ(fields(kept.week), fields(recount.week));
+      EXPECT_EQ(kept.last_run, recount.last_run);
+      // Only an entry leaving a window, a trim and the drop of the shown last run recount.
+      EXPECT_EQ(kept.generation != generation, recounts.count(step.what) == 1);
+    }
+  }
 }
 
 // The counters' increase over (t0, t1] equals what the ledger decided and counted in (t0, t1].
