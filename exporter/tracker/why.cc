@@ -405,7 +405,13 @@ void TrackerImpl::WhyCronJobAppeared(const std::string& uid, uint32_t cronjob_in
 void TrackerImpl::WhyRunEnded(const JobRecord& jr, Result result, uint32_t reason) {
   if (!jr.has_cronjob) return;
   LastRun& l = cronjobs[jr.owner].why.last_run;
-  if (l.set && jr.creation < l.creation) return;  // an older run ended later
+  // The newest run by creation time; of runs created in the same second, the one with the
+  // larger key (of its UID), so that every instance and shard shows the same run whatever order
+  // its watch delivered their ends in. An older run that ended later changes nothing.
+  if (l.set && (jr.creation < l.creation ||
+                (jr.creation == l.creation && jr.why.key < l.job_key))) {
+    return;
+  }
   const bool same_run = l.set && l.job_key == jr.why.key;
   l.set = true;
   l.job_key = jr.why.key;

@@ -51,7 +51,7 @@ struct JobWhy {
   std::unique_ptr<Waiting> waiting;
 };
 
-// The CronJob's most recent finished run (run order = Job creation).
+// The CronJob's most recent finished run (run order = Job creation, then UidKey of the Job).
 struct LastRun {
   bool set = false;
   uint64_t job_key = 0;

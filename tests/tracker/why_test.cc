@@ -185,6 +185,30 @@ TEST(LastRun, ARunWithoutFailedPodsHasEmptyPodReasonAndTheNewestRunWins) {
   EXPECT_EQ(c.Find(kLastRun, Cj("backup")).size(), 1u);
 }
 
+// Two runs created in the same second (creation times have one-second resolution) that end in
+// either order: every instance shows the same last run, whatever order its watch (a relist, a
+// shard, a restart) delivered the ends in.
+TEST(LastRun, RunsCreatedInTheSameSecondShowTheSameLastRunInEitherOrder) {
+  size_t succeeded_shown[2];
+  for (int order = 0; order < 2; ++order) {
+    SCOPED_TRACE(order == 0 ? "success seen first" : "failure seen first");
+    Cluster c = Watched();
+    Job a = StartRun(c);
+    Job b = a;
+    b.uid = a.uid + "-second";
+    b.name = a.name + "-second";
+    c.tracker().OnJobUpsert(b);
+    c.At(T0 + 330);
+    const Job a_end = Finished(a, kOk, T0 + 330, "CompletionsReached");
+    const Job b_end = Finished(b, kFail, T0 + 330, "BackoffLimitExceeded");
+    c.tracker().OnJobUpsert(order == 0 ? a_end : b_end);
+    c.tracker().OnJobUpsert(order == 0 ? b_end : a_end);
+    EXPECT_EQ(c.Find(kLastRun, Cj("backup")).size(), 1u);
+    succeeded_shown[order] = c.Find(kLastRun, Cj("backup", {{"result", "succeeded"}})).size();
+  }
+  EXPECT_EQ(succeeded_shown[0], succeeded_shown[1]);
+}
+
 TEST(LastRun, SurvivesTheJobsDeletionAndTtlZeroInEitherOrder) {
   for (bool pods_last : {false, true}) {
     SCOPED_TRACE(pods_last ? "pods vanish last" : "pods vanish first");
