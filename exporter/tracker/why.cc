@@ -408,8 +408,8 @@ void TrackerImpl::WhyRunEnded(const JobRecord& jr, Result result, uint32_t reaso
   // The newest run by creation time; of runs created in the same second, the one with the
   // larger key (of its UID), so that every instance and shard shows the same run whatever order
   // its watch delivered their ends in. An older run that ended later changes nothing.
-  if (l.set && (jr.creation < l.creation ||
-                (jr.creation == l.creation && jr.why.key < l.job_key))) {
+  if (l.set &&
+      (jr.creation < l.creation || (jr.creation == l.creation && jr.why.key < l.job_key))) {
     return;
   }
   const bool same_run = l.set && l.job_key == jr.why.key;
