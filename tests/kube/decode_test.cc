@@ -245,6 +245,7 @@ TEST(DecodeWatchEvent, Types) {
        0},
       {"unknown type", R"({"type":"SYNC","object":{}})", false, WatchEventType::kAdded, "", 0},
       {"no object", R"({"type":"ADDED"})", false, WatchEventType::kAdded, "", 0},
+      // Without a resourceVersion an undecodable object is an error (with one it is skipped).
       {"bad object", R"({"type":"ADDED","object":{"metadata":{"name":"j"}}})", false,
        WatchEventType::kAdded, "", 0},
       {"bookmark without rv", R"({"type":"BOOKMARK","object":{"metadata":{}}})", false,
@@ -258,10 +259,52 @@ TEST(DecodeWatchEvent, Types) {
     bool ok = DecodeWatchEvent(c.line, Resource::kJobs, DecodeOptions(), &ev, &error);
     EXPECT_EQ(ok, c.ok) << c.name << ": " << error;
     if (!ok || !c.ok) continue;
+    EXPECT_EQ(ev.skip, "") << c.name;
     EXPECT_EQ(ev.type, c.type) << c.name;
     EXPECT_EQ(ev.resource_version, c.rv) << c.name;
     EXPECT_EQ(ev.error_code, c.code) << c.name;
   }
+}
+
+// A well-formed event whose object cannot be decoded is skipped (with its resourceVersion, so
+// the watch loop goes on past it); only a line that is not a watch event is an error.
+TEST(DecodeWatchEvent, UndecodableObjectsWithAResourceVersionAreSkipped) {
+  struct Case {
+    const char* name;
+    Resource resource;
+    const char* line;
+    const char* skip_contains;
+  } cases[] = {
+      {"job: status.active a string", Resource::kJobs,
+       R"({"type":"MODIFIED","object":{"metadata":{"name":"j","uid":"u","resourceVersion":"12"},"status":{"active":"2"}}})",
+       "status.active is not an integer"},
+      {"job: no uid", Resource::kJobs,
+       R"({"type":"ADDED","object":{"metadata":{"name":"j","resourceVersion":"12"}}})",
+       "metadata.uid or metadata.name missing"},
+      {"job deleted: bad startTime", Resource::kJobs,
+       R"({"type":"DELETED","object":{"metadata":{"name":"j","uid":"u","resourceVersion":"12"},"status":{"startTime":5}}})",
+       "status.startTime is not a string"},
+      {"cronjob: suspend a string", Resource::kCronJobs,
+       R"({"type":"MODIFIED","object":{"metadata":{"name":"c","uid":"u","resourceVersion":"12"},"spec":{"suspend":"yes"}}})",
+       "spec.suspend is not a boolean"},
+  };
+  for (const auto& c : cases) {
+    WatchEvent ev;
+    std::string error;
+    ASSERT_TRUE(DecodeWatchEvent(c.line, c.resource, DecodeOptions(), &ev, &error))
+        << c.name << ": " << error;
+    EXPECT_NE(ev.skip.find(c.skip_contains), std::string::npos) << c.name << ": " << ev.skip;
+    EXPECT_EQ(ev.resource_version, "12") << c.name;
+  }
+  // The next, good line clears the skip of the reused event.
+  WatchEvent ev;
+  std::string error;
+  ASSERT_TRUE(DecodeWatchEvent(cases[0].line, Resource::kJobs, DecodeOptions(), &ev, &error));
+  ASSERT_TRUE(DecodeWatchEvent(
+      R"({"type":"ADDED","object":{"metadata":{"name":"j","uid":"u","resourceVersion":"13"}}})",
+      Resource::kJobs, DecodeOptions(), &ev, &error));
+  EXPECT_EQ(ev.skip, "");
+  EXPECT_EQ(ev.job.resource_version, "13");
 }
 
 TEST(DecodeListPage, SkipsBadItemsAndReadsContinue) {

@@ -237,6 +237,11 @@ Decoded RefWatch(const std::string& line, Resource r, const DecodeOptions& opts)
 Decoded Ours(const std::string& line, Resource r, const DecodeOptions& opts) {
   Decoded d;
   d.ok = DecodeWatchEvent(line, r, opts, &d.ev, &d.error);
+  // An object skipped as undecodable is what the reference calls not ok.
+  if (d.ok && !d.ev.skip.empty()) {
+    d.ok = false;
+    d.error = d.ev.skip;
+  }
   return d;
 }
 
