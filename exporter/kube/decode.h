@@ -12,6 +12,11 @@
 //     event again and again, and the object's later good updates would never be seen. The
 //     store keeps the object's previous state until its next decodable update or relist;
 //   - the same without a resourceVersion (no API server writes one): false + *error.
+// An integer field outside its API type (int32: completions, backoffLimit, the status counts;
+// int64: activeDeadlineSeconds, startingDeadlineSeconds), a float or a string where an integer
+// belongs makes the object undecodable ("spec.completions 2147483648 is outside int32"): never
+// wrapped or clamped. Fields batchwatch does not read (parallelism, ttlSecondsAfterFinished,
+// the history limits) are not checked and cannot make an object undecodable.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
