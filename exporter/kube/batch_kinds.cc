@@ -48,6 +48,8 @@ class BatchHandler : public KindHandler {
     meta->resource_version = ev_.resource_version;
     meta->error_code = ev_.error_code;
     meta->error_message = ev_.error_message;
+    meta->skipped = ev_.skip;
+    if (!ev_.skip.empty()) return true;
     switch (ev_.type) {
       case WatchEventType::kAdded:
       case WatchEventType::kModified:

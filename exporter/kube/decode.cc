@@ -434,6 +434,7 @@ bool DecodeWatchEvent(std::string_view line, Resource resource, const DecodeOpti
     return false;
   }
   out->resource_version.clear();
+  out->skip.clear();
   AnyObject& obj = d.object;
   const bool jobs = resource == Resource::kJobs;
   if (out->type == WatchEventType::kError) {
@@ -458,13 +459,24 @@ bool DecodeWatchEvent(std::string_view line, Resource resource, const DecodeOpti
     out->resource_version = obj.resource_version();
     return true;
   }
-  if (jobs) {
-    if (!FinishJob(obj.job, obj.problems, &out->job, error)) return false;
-    out->resource_version = out->job.resource_version;
-  } else {
-    if (!FinishCronJob(obj.cronjob, obj.problems, &out->cronjob, error)) return false;
-    out->resource_version = out->cronjob.resource_version;
+  // Taken before Finish* moves the object out; the name says in the log which object it is.
+  const std::string resource_version = obj.resource_version();
+  const std::string& ns = jobs ? obj.job.job.namespace_ : obj.cronjob.cronjob.namespace_;
+  const std::string& name = jobs ? obj.job.job.name : obj.cronjob.cronjob.name;
+  const std::string who = name.empty() ? std::string() : ns + "/" + name + ": ";
+  std::string undecodable;
+  const bool decoded = jobs ? FinishJob(obj.job, obj.problems, &out->job, &undecodable)
+                            : FinishCronJob(obj.cronjob, obj.problems, &out->cronjob, &undecodable);
+  if (!decoded) {
+    if (resource_version.empty()) {
+      *error = std::move(undecodable);
+      return false;
+    }
+    // A well-formed event whose object cannot be used: skipped (a decode error) and the stream
+    // goes on past it. Reopening from the last good version would replay it forever.
+    out->skip = who + undecodable;
   }
+  out->resource_version = resource_version;
   return true;
 }
 

@@ -1,6 +1,22 @@
 // Decodes API server JSON (objects, list pages, watch event lines) into the compact structs of
 // objects.h. Unknown fields are ignored, optional fields may be missing; a malformed object is
-// reported through *error and never throws.
+// reported through *error (or, on a watch line, `skip`) and never throws.
+//
+// Outcomes of bad input on a watch line (as decode_core.h does for Pods and Events):
+//   - not a watch event at all (not JSON, cut short, no object, an unknown type): false +
+//     *error; the watch loop counts it and reopens the stream from the last good version;
+//   - a well-formed event whose object cannot be decoded (a field batchwatch reads has the
+//     wrong type, no uid or name) but carries metadata.resourceVersion: true with `skip` set
+//     and resource_version the object's. The loop counts a decode error, logs it, applies
+//     nothing and goes on past it: reopening from the last good version would deliver the same
+//     event again and again, and the object's later good updates would never be seen. The
+//     store keeps the object's previous state until its next decodable update or relist;
+//   - the same without a resourceVersion (no API server writes one): false + *error.
+// An integer field outside its API type (int32: completions, backoffLimit, the status counts;
+// int64: activeDeadlineSeconds, startingDeadlineSeconds), a float or a string where an integer
+// belongs makes the object undecodable ("spec.completions 2147483648 is outside int32"): never
+// wrapped or clamped. Fields batchwatch does not read (parallelism, ttlSecondsAfterFinished,
+// the history limits) are not checked and cannot make an object undecodable.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
@@ -31,10 +47,12 @@ struct WatchEvent {
   std::string error_message;     // ERROR: the Status message
   Job job;                       // ADDED/MODIFIED/DELETED of jobs
   CronJob cronjob;               // ... of cronjobs
+  std::string skip;              // why the object is unusable and skipped ("" = usable)
 };
 
 // One line of a watch stream. false + *error when the line is not JSON, has no known type,
-// or its object cannot be decoded.
+// or its object cannot be decoded and has no resourceVersion; an undecodable object with one
+// sets `skip` instead (see above).
 bool DecodeWatchEvent(std::string_view line, Resource resource, const DecodeOptions& opts,
                       WatchEvent* out, std::string* error);
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 
 #include "cron/controller.h"
 
@@ -177,20 +178,22 @@ void Fields::Validate(simdjson::ondemand::value* v, json_type t) {
   }
 }
 
-int Fields::Integer(simdjson::ondemand::value* v, int64_t* out) {
+int Fields::Integer(simdjson::ondemand::value* v, int64_t* out, std::string_view* token) {
   json_type t;
   if (!TypeOf(v, &t)) return -1;
   if (t != json_type::number) {
     Validate(v, t);
     return doc_->syntax ? -1 : 0;
   }
-  Number n = ParseNumber(Token(v));
+  *token = Token(v);
+  Number n = ParseNumber(*token);
   if (n.kind == Number::kInvalid) {
     doc_->Fail(simdjson::NUMBER_ERROR);
     return -1;
   }
   *out = n.value;
-  return n.kind == Number::kInteger ? 1 : 0;
+  if (n.kind != Number::kInteger) return 0;
+  return n.above_int64 ? 2 : 1;
 }
 
 bool Fields::NextKey(simdjson::ondemand::field& field, std::string_view* key) {
@@ -252,10 +255,19 @@ void Fields::ReadInt(std::string_view key, std::optional<T>* out, Strictness s) 
   json_type t;
   if (!TypeOf(v, &t) || t == json_type::null) return;
   int64_t value = 0;
-  switch (Integer(v, &value)) {
+  std::string_view token;
+  switch (Integer(v, &value, &token)) {
     case 1:
-      *out = static_cast<T>(value);
-      return;
+      if (value >= std::numeric_limits<T>::min() && value <= std::numeric_limits<T>::max()) {
+        *out = static_cast<T>(value);
+        return;
+      }
+      [[fallthrough]];
+    case 2:
+      // Never wrapped into range (2147483648 would read as -2147483648) nor clamped.
+      return Problem(key, s,
+                     " " + std::string(token.substr(0, 32)) + " is outside " +
+                         (sizeof(T) == sizeof(int32_t) ? "int32" : "int64"));
     case 0:
       return Problem(key, s, " is not an integer");
     default:
@@ -372,6 +384,7 @@ Number ParseNumber(std::string_view token) {
   if (!is_float && !overflow && (!negative || value <= static_cast<uint64_t>(INT64_MAX) + 1)) {
     n.kind = Number::kInteger;
     n.value = negative ? static_cast<int64_t>(0 - value) : static_cast<int64_t>(value);
+    n.above_int64 = !negative && value > static_cast<uint64_t>(INT64_MAX);
     return n;
   }
   // Only an exponent or more than 308 integer digits can leave the range of a double, which

@@ -97,7 +97,10 @@ class Fields {
     if (Wants(key)) ReadString(key, out, s);
   }
   // Integers as nlohmann types them: a float (1.0, 1e2, or an integer beyond 64 bits) is not
-  // one; values beyond the target type wrap as static_cast does.
+  // one. An integer outside the target type (int32: 2147483648; int64: 9223372036854775808) is
+  // a problem, "spec.completions 2147483648 is outside int32" (kLenient: the default), never
+  // wrapped or clamped: the API server's own decoder (Go's encoding/json into int32 / int64
+  // fields) rejects such a number, so the object did not come from it as written.
   void Int(std::string_view key, int32_t* out, Strictness s = kStrict) {
     if (Wants(key)) ReadInt(key, out, s);
   }
@@ -173,8 +176,9 @@ class Fields {
   // Checks a value's syntax fully (a value read with a type it does not have).
   void Validate(simdjson::ondemand::value* v, simdjson::ondemand::json_type t);
   bool TypeOf(simdjson::ondemand::value* v, simdjson::ondemand::json_type* t);
-  // Integer value at v: 1 = an integer (in *out), 0 = another type (checked), -1 = syntax error.
-  int Integer(simdjson::ondemand::value* v, int64_t* out);
+  // Integer value at v: 1 = an integer (in *out), 2 = an integer above INT64_MAX (*out holds it
+  // wrapped), 0 = another type (checked), -1 = syntax error. *token: the number's text.
+  int Integer(simdjson::ondemand::value* v, int64_t* out, std::string_view* token);
   template <typename T>
   void ReadInt(std::string_view key, std::optional<T>* out, Strictness s);
   template <typename Level>
@@ -315,6 +319,7 @@ bool Fields::ReadRoot(Document* doc, simdjson::ondemand::document& root, Problem
 struct Number {
   enum Kind : uint8_t { kInvalid, kInteger, kFloat } kind = kInvalid;
   int64_t value = 0;  // kInteger (an unsigned beyond INT64_MAX wraps, as nlohmann's get does)
+  bool above_int64 = false;  // kInteger without a minus above INT64_MAX (value is wrapped)
 };
 Number ParseNumber(std::string_view token);
 

@@ -6,7 +6,10 @@
 //     timeout / server close          -> watch again from the last resourceVersion seen
 //     410 (status or ERROR event)     -> list again from scratch, no wait
 //     expired continue token (410)    -> the list starts over (at most 3 times in a row)
-//     undecodable line                -> counted, logged, stream reopened from the last version
+//     line that is no watch event     -> counted, logged, stream reopened from the last version
+//     (not JSON, cut short, no object or type)
+//     well-formed event, undecodable  -> counted, logged, skipped; the stream goes on past its
+//     object (meta.skipped)              resourceVersion (a reopened stream would replay it)
 //     other failures (5xx, 429, ...)  -> wait: Retry-After on 429/5xx, else exponential backoff
 //                                        with jitter (initial -> max), reset after a healthy
 //                                        period; then retry the same step

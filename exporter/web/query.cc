@@ -57,11 +57,12 @@ std::map<std::string, std::string> ParseQuery(std::string_view query) {
   return out;
 }
 
-std::string RelativeRoot(std::string_view path) {
+std::string RelativeRoot(std::string_view raw_path) {
   std::string root;
-  // Each '/' after the first is one more directory level the browser resolves against.
-  for (size_t i = 1; i < path.size(); ++i) {
-    if (path[i] == '/') root += "../";
+  // Each '/' after the first is one more directory level the browser resolves against (an
+  // encoded %2F is not one, an empty segment is).
+  for (size_t i = 1; i < raw_path.size(); ++i) {
+    if (raw_path[i] == '/') root += "../";
   }
   return root.empty() ? "./" : root;
 }

@@ -20,10 +20,13 @@ inline constexpr size_t kMaxLimit = 10000;
 std::string UrlDecode(std::string_view s);  // '+' is a space; a bad %xx is kept as is
 std::map<std::string, std::string> ParseQuery(std::string_view query);
 std::vector<std::string> SplitPath(std::string_view path);  // "/a/b/" -> {"a", "b"}
-// The way from the page at `path` back to the root, for relative links: "./" for "/" (and
+// The way from the page at `raw_path` back to the root, for relative links: "./" for "/" (and
 // "/x"), "../../" for "/cronjobs/ns/name". A browser resolves a relative link against the URL
-// it asked for, whatever prefix a proxy put before `path`.
-std::string RelativeRoot(std::string_view path);
+// it asked for, whatever prefix a proxy put before the path, and counts only the literal '/'
+// of that URL: `raw_path` must be the path as sent, before percent-decoding and dot-segment
+// removal. "/cronjobs/ns/a%2Fb" is "../../"; its decoded form "/cronjobs/ns/a/b" would give
+// "../../../", one level too far (out of a proxy's prefix).
+std::string RelativeRoot(std::string_view raw_path);
 
 // from, to (RFC 3339 or Unix seconds) and limit (1..kMaxLimit). false + *error on bad input.
 bool ParseLedgerQuery(const std::map<std::string, std::string>& params, size_t default_limit,

@@ -245,6 +245,7 @@ TEST(DecodeWatchEvent, Types) {
        0},
       {"unknown type", R"({"type":"SYNC","object":{}})", false, WatchEventType::kAdded, "", 0},
       {"no object", R"({"type":"ADDED"})", false, WatchEventType::kAdded, "", 0},
+      // Without a resourceVersion an undecodable object is an error (with one it is skipped).
       {"bad object", R"({"type":"ADDED","object":{"metadata":{"name":"j"}}})", false,
        WatchEventType::kAdded, "", 0},
       {"bookmark without rv", R"({"type":"BOOKMARK","object":{"metadata":{}}})", false,
@@ -258,10 +259,153 @@ TEST(DecodeWatchEvent, Types) {
     bool ok = DecodeWatchEvent(c.line, Resource::kJobs, DecodeOptions(), &ev, &error);
     EXPECT_EQ(ok, c.ok) << c.name << ": " << error;
     if (!ok || !c.ok) continue;
+    EXPECT_EQ(ev.skip, "") << c.name;
     EXPECT_EQ(ev.type, c.type) << c.name;
     EXPECT_EQ(ev.resource_version, c.rv) << c.name;
     EXPECT_EQ(ev.error_code, c.code) << c.name;
   }
+}
+
+// A well-formed event whose object cannot be decoded is skipped (with its resourceVersion, so
+// the watch loop goes on past it); only a line that is not a watch event is an error.
+TEST(DecodeWatchEvent, UndecodableObjectsWithAResourceVersionAreSkipped) {
+  struct Case {
+    const char* name;
+    Resource resource;
+    const char* line;
+    const char* skip_contains;
+  } cases[] = {
+      {"job: status.active a string", Resource::kJobs,
+       R"({"type":"MODIFIED","object":{"metadata":{"name":"j","uid":"u","resourceVersion":"12"},"status":{"active":"2"}}})",
+       "status.active is not an integer"},
+      {"job: no uid", Resource::kJobs,
+       R"({"type":"ADDED","object":{"metadata":{"name":"j","resourceVersion":"12"}}})",
+       "metadata.uid or metadata.name missing"},
+      {"job deleted: bad startTime", Resource::kJobs,
+       R"({"type":"DELETED","object":{"metadata":{"name":"j","uid":"u","resourceVersion":"12"},"status":{"startTime":5}}})",
+       "status.startTime is not a string"},
+      {"cronjob: suspend a string", Resource::kCronJobs,
+       R"({"type":"MODIFIED","object":{"metadata":{"name":"c","uid":"u","resourceVersion":"12"},"spec":{"suspend":"yes"}}})",
+       "spec.suspend is not a boolean"},
+  };
+  for (const auto& c : cases) {
+    WatchEvent ev;
+    std::string error;
+    ASSERT_TRUE(DecodeWatchEvent(c.line, c.resource, DecodeOptions(), &ev, &error))
+        << c.name << ": " << error;
+    EXPECT_NE(ev.skip.find(c.skip_contains), std::string::npos) << c.name << ": " << ev.skip;
+    EXPECT_EQ(ev.resource_version, "12") << c.name;
+  }
+  // The next, good line clears the skip of the reused event.
+  WatchEvent ev;
+  std::string error;
+  ASSERT_TRUE(DecodeWatchEvent(cases[0].line, Resource::kJobs, DecodeOptions(), &ev, &error));
+  ASSERT_TRUE(DecodeWatchEvent(
+      R"({"type":"ADDED","object":{"metadata":{"name":"j","uid":"u","resourceVersion":"13"}}})",
+      Resource::kJobs, DecodeOptions(), &ev, &error));
+  EXPECT_EQ(ev.skip, "");
+  EXPECT_EQ(ev.job.resource_version, "13");
+}
+
+// Integer fields of Jobs and CronJobs, as the API types them (int32 or int64): a value in range
+// is read as written (negative ones too: the API server's validation, not its decoder, rejects
+// those); anything else makes the object undecodable with a message naming the field, never a
+// wrapped or clamped value. Fields batchwatch does not read cannot matter, whatever they hold.
+TEST(DecodeIntegers, OutOfRangeValuesAreDecodeErrorsNeverWrapped) {
+  struct Field {
+    Resource resource;
+    const char* level;  // "spec" or "status"
+    const char* key;
+    bool int32;
+  };
+  const Field fields[] = {
+      {Resource::kJobs, "spec", "completions", true},
+      {Resource::kJobs, "spec", "backoffLimit", true},
+      {Resource::kJobs, "spec", "activeDeadlineSeconds", false},
+      {Resource::kJobs, "status", "active", true},
+      {Resource::kJobs, "status", "ready", true},
+      {Resource::kJobs, "status", "succeeded", true},
+      {Resource::kJobs, "status", "failed", true},
+      {Resource::kCronJobs, "spec", "startingDeadlineSeconds", false},
+  };
+  struct Value {
+    const char* text;
+    std::optional<int64_t> int32;  // what an int32 field reads (nullopt: undecodable)
+    std::optional<int64_t> int64;  // ... an int64 field
+    const char* why;               // the message's end when undecodable
+  };
+  const Value values[] = {
+      {"0", 0, 0, ""},
+      {"-1", -1, -1, ""},
+      {"2147483647", 2147483647, 2147483647, ""},
+      {"-2147483648", INT32_MIN, INT32_MIN, ""},
+      {"2147483648", std::nullopt, 2147483648, " 2147483648 is outside int32"},
+      {"-2147483649", std::nullopt, -2147483649, " -2147483649 is outside int32"},
+      {"4294967297", std::nullopt, 4294967297, " 4294967297 is outside int32"},
+      {"9223372036854775807", std::nullopt, INT64_MAX, " 9223372036854775807 is outside int32"},
+      {"9223372036854775808", std::nullopt, std::nullopt, " 9223372036854775808 is outside int"},
+      {"18446744073709551615", std::nullopt, std::nullopt, " 18446744073709551615 is outside int"},
+      {"18446744073709551616", std::nullopt, std::nullopt, " is not an integer"},
+      {"1e300", std::nullopt, std::nullopt, " is not an integer"},
+      {"1.5", std::nullopt, std::nullopt, " is not an integer"},
+      {"5.0", std::nullopt, std::nullopt, " is not an integer"},
+      {R"("5")", std::nullopt, std::nullopt, " is not an integer"},
+      {"true", std::nullopt, std::nullopt, " is not an integer"},
+  };
+  for (const Field& f : fields) {
+    for (const Value& v : values) {
+      const std::string what = std::string(f.level) + "." + f.key + " = " + v.text;
+      const std::string line = R"({"type":"MODIFIED","object":{"metadata":{"name":"n","uid":"u",)"
+                               R"("namespace":"ops","resourceVersion":"9"},")" +
+                               std::string(f.level) + R"(":{")" + f.key + R"(":)" + v.text + "}}}";
+      WatchEvent ev;
+      std::string error;
+      ASSERT_TRUE(DecodeWatchEvent(line, f.resource, DecodeOptions(), &ev, &error))
+          << what << ": " << error;
+      const std::optional<int64_t> want = f.int32 ? v.int32 : v.int64;
+      if (!want) {
+        EXPECT_EQ(ev.skip.rfind(std::string("ops/n: ") + f.level + "." + f.key + v.why, 0), 0u)
+            << what << ": " << ev.skip;
+        continue;
+      }
+      ASSERT_EQ(ev.skip, "") << what;
+      const Job& j = ev.job;
+      const std::string key = f.key;
+      std::optional<int64_t> got;
+      if (key == "completions") got = j.completions;
+      if (key == "backoffLimit") got = j.backoff_limit;
+      if (key == "activeDeadlineSeconds") got = j.active_deadline_seconds;
+      if (key == "active") got = j.active;
+      if (key == "ready") got = j.ready;
+      if (key == "succeeded") got = j.succeeded;
+      if (key == "failed") got = j.failed;
+      if (key == "startingDeadlineSeconds") got = ev.cronjob.starting_deadline_seconds;
+      EXPECT_EQ(got, want) << what;
+    }
+  }
+  // Not read, so never a reason to drop the object (the API server checks their ranges).
+  for (const char* v : {"2147483648", "-1", "1e300", R"("5")", "18446744073709551616"}) {
+    const std::string meta =
+        R"({"type":"MODIFIED","object":{"metadata":{"name":"n","uid":"u","resourceVersion":"9"},)";
+    for (const auto& [resource, object] : std::vector<std::pair<Resource, std::string>>{
+             {Resource::kJobs, std::string(R"("spec":{"parallelism":)") + v +
+                                   R"(,"ttlSecondsAfterFinished":)" + v + "}"},
+             {Resource::kCronJobs, std::string(R"("spec":{"successfulJobsHistoryLimit":)") + v +
+                                       R"(,"failedJobsHistoryLimit":)" + v + "}"}}) {
+      WatchEvent ev;
+      std::string error;
+      ASSERT_TRUE(DecodeWatchEvent(meta + object + "}}", resource, DecodeOptions(), &ev, &error))
+          << object << ": " << error;
+      EXPECT_EQ(ev.skip, "") << object;
+    }
+  }
+  // A watch ERROR event's code is only a hint: out of range it is 0 (not 410), not a wrap.
+  WatchEvent ev;
+  std::string error;
+  ASSERT_TRUE(DecodeWatchEvent(R"({"type":"ERROR","object":{"kind":"Status","code":4294967706}})",
+                               Resource::kJobs, DecodeOptions(), &ev, &error))
+      << error;
+  EXPECT_EQ(ev.error_code, 0);
 }
 
 TEST(DecodeListPage, SkipsBadItemsAndReadsContinue) {

@@ -266,6 +266,14 @@ TEST(WatchLoop, Table) {
        {Page(page), Stream({Added("u2", "11"), "{not json", Added("u3", "12")})},
        {"list", "watch rv=10", "watch rv=11"},
        {0.8}},
+      {"undecodable Job in a well-formed event -> skipped, the stream goes on",
+       {Page(page),
+        Stream({Added("u2", "11"),
+                Event("ADDED", R"({"metadata":{"name":"j","uid":"u3","resourceVersion":"12"},)"
+                               R"("spec":{"completions":1.5}})"),
+                Added("u4", "13")})},
+       {"list", "watch rv=10", "watch rv=13"},
+       {}},
       {"bookmark updates RV",
        {Page(page), Stream({Bookmark("15")})},
        {"list", "watch rv=10", "watch rv=15"},
@@ -339,6 +347,57 @@ TEST(WatchLoop, DecodeErrorsAreCountedAndTheStreamRestarts) {
   EXPECT_EQ(run.restarts(RestartReason::kError), 1u);
   EXPECT_EQ(run.sink.jobs.size(), 3u);
   EXPECT_EQ(run.requests.back(), "watch rv=12");
+}
+
+// A Job event that is a well-formed watch event but whose object cannot be decoded (a field of
+// the wrong type): counted and skipped, and the stream goes on past it. Reopening from the last
+// good version (what the loop did) made the server deliver the same event again, forever.
+TEST(WatchLoop, UndecodableJobBetweenGoodOnesIsSkippedWithoutReopening) {
+  const std::string bad =
+      Event("MODIFIED",
+            R"({"metadata":{"name":"job-u1","namespace":"a","uid":"u1","resourceVersion":"11"},)"
+            R"("status":{"active":"2"}})");
+  LoopRun run({Page(List("10", "", {JobJson("u1", "5")})),
+               Stream({Added("u2", "11"), bad, Event("MODIFIED", JobJson("u1", "12"))})});
+  EXPECT_EQ(run.stats.decode_errors, 1u);
+  EXPECT_EQ(run.restarts(RestartReason::kError), 0u);
+  EXPECT_EQ(run.restarts(RestartReason::kTimeout), 1u);
+  // The later good update of the same Job is applied: the skipped one left u1 at 5 until then.
+  EXPECT_EQ(run.sink.jobs, (std::map<std::string, std::string>{{"u1", "12"}, {"u2", "11"}}));
+  EXPECT_EQ(run.requests, (std::vector<std::string>{"list", "watch rv=10", "watch rv=12"}));
+  EXPECT_TRUE(run.env.sleeps.empty());
+  // The skipped line is still a watch event handled (it is counted by type).
+  EXPECT_EQ(run.stats.events[static_cast<int>(WatchEventType::kModified)], 2u);
+}
+
+// When the skipped event is the last one, the next watch starts after it, not before it.
+TEST(WatchLoop, TheResourceVersionAdvancesPastASkippedJob) {
+  const std::string bad = Event(
+      "ADDED", R"({"metadata":{"name":"job-u2","namespace":"a","uid":"u2","resourceVersion":"11"},)"
+               R"("spec":{"backoffLimit":"6"}})");
+  LoopRun run({Page(List("10", "", {})), Stream({bad})});
+  EXPECT_EQ(run.stats.decode_errors, 1u);
+  EXPECT_TRUE(run.sink.jobs.empty());
+  EXPECT_EQ(run.requests, (std::vector<std::string>{"list", "watch rv=10", "watch rv=11"}));
+  EXPECT_EQ(run.restarts(RestartReason::kError), 0u);
+}
+
+// A line that is not a watch event at all still reopens the stream from the last good version,
+// and so does an undecodable object without a resourceVersion (nothing to go on past).
+TEST(WatchLoop, LinesThatAreNotWatchEventsStillReopen) {
+  for (const std::string& line :
+       {std::string("{not json"), std::string(R"({"type":"ADDED","object":{"metadata":)"),
+        std::string(R"({"type":"ADDED"})"), std::string(R"({"type":"SYNC","object":{}})"),
+        Event("ADDED", R"({"metadata":{"name":"job-u3","uid":"u3"},"status":{"active":"2"}})")}) {
+    LoopRun run({Page(List("10", "", {})), Stream({Added("u2", "11"), line, Added("u4", "13")}),
+                 Stream({})});
+    EXPECT_EQ(run.stats.decode_errors, 1u) << line;
+    EXPECT_EQ(run.restarts(RestartReason::kError), 1u) << line;
+    EXPECT_EQ(run.sink.jobs, (std::map<std::string, std::string>{{"u2", "11"}})) << line;
+    EXPECT_EQ(run.requests,
+              (std::vector<std::string>{"list", "watch rv=10", "watch rv=11", "watch rv=11"}))
+        << line;
+  }
 }
 
 TEST(WatchLoop, CutAndTruncatedLinesAreDecodeErrors) {
