@@ -153,24 +153,16 @@ void Scrape(benchmark::State& state, const char* headers) {
   state.counters["server_cpu_ms"] = server_cpu * 1000 / static_cast<double>(walls.size());
 }
 
-void BM_ScrapePlain(benchmark::State& state) { Scrape(state, ""); }
 // Argument: Jobs changed between two scrapes (0: a steady cluster).
-BENCHMARK(BM_ScrapePlain)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->MinTime(5)
-    ->Arg(0)
-    ->Arg(1000)
-    ->Arg(10000);
+void ChurnArgs(benchmark::internal::Benchmark* b) {
+  b->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(5)->Arg(0)->Arg(1000)->Arg(10000);
+}
+
+void BM_ScrapePlain(benchmark::State& state) { Scrape(state, ""); }
+BENCHMARK(BM_ScrapePlain)->Apply(ChurnArgs);
 
 void BM_ScrapeGzip(benchmark::State& state) { Scrape(state, "Accept-Encoding: gzip\r\n"); }
-BENCHMARK(BM_ScrapeGzip)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->MinTime(5)
-    ->Arg(0)
-    ->Arg(1000)
-    ->Arg(10000);
+BENCHMARK(BM_ScrapeGzip)->Apply(ChurnArgs);
 
 }  // namespace
 

@@ -29,6 +29,12 @@ void AppendInt(std::string* out, int64_t value) {
   out->append(buf, res.ptr);
 }
 
+void AppendUint(std::string* out, uint64_t value) {
+  char buf[24];
+  auto res = std::to_chars(buf, buf + sizeof buf, value);
+  out->append(buf, res.ptr);
+}
+
 void AppendNumber(std::string* out, double value) {
   if (std::isnan(value)) {
     out->append("NaN");

@@ -14,7 +14,9 @@ namespace batchwatch::metrics {
 void AppendLabelValue(std::string* out, std::string_view value);
 // Integers print without exponent; other values as the shortest round-trip form; +Inf/-Inf/NaN.
 void AppendNumber(std::string* out, double value);
+// Decimal, as std::to_string, without allocating.
 void AppendInt(std::string* out, int64_t value);
+void AppendUint(std::string* out, uint64_t value);
 // "# HELP name help\n# TYPE name type\n".
 void AppendHeader(std::string* out, std::string_view name, std::string_view help,
                   std::string_view type);

@@ -1,6 +1,5 @@
 #include "web/format.h"
 
-#include <charconv>
 #include <chrono>
 
 #include "cron/controller.h"
@@ -96,18 +95,6 @@ void AppendLocalTime(std::string* out, batch::UnixSeconds t, const cctz::time_zo
   Put2(buf + 18, cs.minute());
   out->append(buf, sizeof buf - 1);
   *out += local.abbr;
-}
-
-void AppendInt(std::string* out, int64_t v) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out->append(buf, r.ptr);
-}
-
-void AppendUint(std::string* out, uint64_t v) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out->append(buf, r.ptr);
 }
 
 std::string HumanDuration(int64_t s) {

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "batch/objects.h"
+#include "metrics/text_format.h"
 
 namespace batchwatch::web {
 
@@ -19,9 +20,9 @@ void AppendRfc3339Utc(std::string* out, batch::UnixSeconds t);
 std::string LocalTime(batch::UnixSeconds t, const cctz::time_zone& zone);
 void AppendLocalTime(std::string* out, batch::UnixSeconds t, const cctz::time_zone& zone);
 std::string HumanDuration(int64_t seconds);  // "5 h 12 min", "40 s", "3 d 4 h"
-// Decimal, as std::to_string.
-void AppendInt(std::string* out, int64_t v);
-void AppendUint(std::string* out, uint64_t v);
+// Decimal integers: metrics::AppendInt and metrics::AppendUint (metrics/text_format.h).
+using metrics::AppendInt;
+using metrics::AppendUint;
 // &, <, >, " and ' escaped: safe in text and in quoted attribute values.
 void AppendHtml(std::string* out, std::string_view s);
 std::string Html(std::string_view s);

@@ -6,26 +6,16 @@
 #include <random>
 #include <string>
 
+#include "gunzip.h"
 #include "http/server.h"
 
 namespace batchwatch::http {
 namespace {
 
 std::string Gunzip(const std::string& in) {
-  z_stream zs{};
-  inflateInit2(&zs, 15 + 16);
-  std::string out;
-  char buf[65536];
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(buf, sizeof buf - zs.avail_out);
-  }
-  inflateEnd(&zs);
+  int rc = 0;
+  size_t left = 0;
+  std::string out = testing::Gunzip(in, &rc, &left);
   EXPECT_EQ(rc, Z_STREAM_END);
   return out;
 }
