@@ -29,6 +29,7 @@ end_stage "setup (packages)"
 passed=0
 failed=0
 failures=()
+excerpts=()
 skipped=()
 
 # The real Kubernetes control plane (tests/realk8s) is built from source once and cached outside
@@ -87,9 +88,32 @@ count_ctest() {
     sed -n '/The following tests did not run/,/^$/p' "$log" | grep -E '\(Skipped\)' |
       sed -E 's/^\s+[0-9]+ - //')
   if [ "$nfail" -gt 0 ]; then
-    while IFS= read -r t; do failures+=("$stage: $t"); done < <(
+    while IFS= read -r t; do
+      failures+=("$stage: $t")
+      excerpts+=("$(failure_excerpt "$log" "$stage" "$t")")
+    done < <(
       sed -n '/The following tests FAILED/,$p' "$log" | grep -E '^\s+[0-9]+ - ' | sed -E 's/^\s+//')
   fi
+}
+
+# Prints a short excerpt of why test $3 ("N - name (Failed)") of the ctest log $1 (stage $2)
+# failed: its error-looking lines and its last lines. The whole output is in the log; the
+# excerpt is printed again just above the summary, where a CI page's tail shows it.
+failure_excerpt() {
+  local log=$1 stage=$2 name
+  name=$(sed -E 's/^[0-9]+ - //; s/ \([^)]*\)$//' <<<"$3")
+  echo "--- $stage: $name (whole output: ${log#"$root"/})"
+  # The test's block: from its result line to the next test's start or result line.
+  awk -v name="$name" '
+    $0 ~ /^ *[0-9]+\/[0-9]+ Test +#[0-9]+: / { inblock = (index($0, " " name " ") > 0) && /\*\*\*/; next }
+    $0 ~ /^ *Start +[0-9]+: / { inblock = 0; next }
+    /^[0-9]+% tests passed/ { inblock = 0 }
+    inblock { print }
+  ' "$log" >"$log.excerpt"
+  { grep -E -i -m 8 'error|assert|fail|traceback|timeout|timed out|expected' "$log.excerpt"
+    echo "  [...]"
+    tail -n 8 "$log.excerpt"; } | cut -c1-240
+  rm -f "$log.excerpt"
 }
 
 # ccache keeps compiled objects outside the checkout (~/.cache/batchwatch/ccache, 2 GiB at most),
@@ -207,6 +231,10 @@ echo "test suite took $((SECONDS / 60))m$((SECONDS % 60))s"
 if [ ${#skipped[@]} -gt 0 ]; then
   echo "SKIPPED (counted as passed; each test printed why):"
   for t in "${skipped[@]}"; do echo "  $t"; done
+fi
+if [ ${#excerpts[@]} -gt 0 ]; then
+  echo "WHY (excerpts of the failed tests' output):"
+  for e in "${excerpts[@]:0:4}"; do echo "$e"; done
 fi
 if [ ${#failures[@]} -gt 0 ]; then
   echo "FAILED:"
