@@ -49,7 +49,14 @@ class BatchHandler : public KindHandler {
     meta->error_code = ev_.error_code;
     meta->error_message = ev_.error_message;
     meta->skipped = ev_.skip;
-    if (!ev_.skip.empty()) return true;
+    if (!ev_.skip.empty()) {
+      // The object is gone even if its last state cannot be read; leaving it until the next
+      // relist would keep a deleted Job active. A skipped update keeps the last good state.
+      if (ev_.type == WatchEventType::kDeleted && !ev_.skipped_uid.empty()) {
+        store_->Vanish(r_, ev_.skipped_uid);
+      }
+      return true;
+    }
     switch (ev_.type) {
       case WatchEventType::kAdded:
       case WatchEventType::kModified:

@@ -50,7 +50,13 @@ class CoreHandler : public KindHandler {
     meta->error_code = ev_.error_code;
     meta->error_message = ev_.error_message;
     meta->skipped = ev_.skip;
-    if (!ev_.skip.empty()) return true;
+    if (!ev_.skip.empty()) {
+      // As for Jobs (batch_kinds.cc): a deleted object goes even when its last state is unusable.
+      if (ev_.type == WatchEventType::kDeleted && !ev_.skipped_uid.empty()) {
+        store_->Vanish(r_, ev_.skipped_uid);
+      }
+      return true;
+    }
     const bool pods = r_ == Resource::kPods;
     switch (ev_.type) {
       case WatchEventType::kAdded:

@@ -48,6 +48,7 @@ struct WatchEvent {
   Job job;                       // ADDED/MODIFIED/DELETED of jobs
   CronJob cronjob;               // ... of cronjobs
   std::string skip;              // why the object is unusable and skipped ("" = usable)
+  std::string skipped_uid;       // a skipped object's metadata.uid, when it has a readable one
 };
 
 // One line of a watch stream. false + *error when the line is not JSON, has no known type,

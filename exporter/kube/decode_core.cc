@@ -442,6 +442,7 @@ bool DecodeCoreWatchEvent(std::string_view line, Resource resource, CoreWatchEve
   }
   out->resource_version.clear();
   out->skip.clear();
+  out->skipped_uid.clear();
   CoreObject& obj = d.object;
   const bool pods = resource == Resource::kPods;
   if (out->type == WatchEventType::kError) {
@@ -468,6 +469,7 @@ bool DecodeCoreWatchEvent(std::string_view line, Resource resource, CoreWatchEve
   }
   // Taken before Finish* moves the object out.
   const std::string resource_version = obj.resource_version();
+  const std::string uid = pods ? obj.pod.pod.uid : obj.event.event.uid;
   std::string undecodable;
   const bool decoded =
       pods ? FinishPod(obj.pod, obj.problems, &out->pod, &undecodable)
@@ -480,6 +482,9 @@ bool DecodeCoreWatchEvent(std::string_view line, Resource resource, CoreWatchEve
     // A whole JSON line whose object cannot be used: skipped (a decode error) and the stream
     // goes on past it. Reopening from the last good version would replay it forever.
     out->skip = std::move(undecodable);
+  }
+  if (!out->skip.empty() && !obj.problems.Has("metadata") && !obj.problems.Has("metadata.uid")) {
+    out->skipped_uid = uid;
   }
   out->resource_version = resource_version;
   return true;

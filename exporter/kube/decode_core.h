@@ -34,6 +34,7 @@ struct CoreWatchEvent {
   Pod pod;                       // ADDED/MODIFIED/DELETED of pods
   Event event;                   // ... of events
   std::string skip;              // why the object is unusable and skipped ("" = usable)
+  std::string skipped_uid;       // a skipped object's metadata.uid, when it has a readable one
 };
 
 // One watch line of `resource` (kPods or kEvents).

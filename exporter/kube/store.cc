@@ -237,6 +237,17 @@ size_t ObjectStore::Size(Resource r) const {
   return TableOf(*this, r).size();
 }
 
+void ObjectStore::Vanish(Resource r, const std::string& uid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Table& t = TableOf(*this, r);
+  auto it = t.find(uid);
+  if (it == t.end()) return;
+  const VanishedObject v = Vanished(r, uid, it->second);
+  t.erase(it);
+  if (sink_) SendVanished(sink_, r, v);
+  ReportSize(r, t);
+}
+
 bool ObjectStore::Find(Resource r, const std::string& uid, VanishedObject* kept,
                        std::string* resource_version) const {
   std::lock_guard<std::mutex> lock(mu_);

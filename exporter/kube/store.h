@@ -68,6 +68,10 @@ class ObjectStore {
   void EndList(ListId list, Resource r, const std::string& scope_namespace,
                std::string_view selector);
 
+  // A DELETED object whose final state could not be decoded: removed and reported as vanished,
+  // as a relist that no longer shows it would. Unknown UIDs are ignored.
+  void Vanish(Resource r, const std::string& uid);
+
   size_t Size(Resource r) const;
   // What is kept of one object: false when the UID is unknown.
   bool Find(Resource r, const std::string& uid, VanishedObject* kept,

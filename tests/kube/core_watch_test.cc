@@ -396,6 +396,21 @@ TEST(CoreWatchLoop, UndecodablePodsOnAWatchAreSkippedAndTheStreamGoesOn) {
   EXPECT_EQ(run.stats.restarts[static_cast<int>(RestartReason::kError)], 0u);
 }
 
+// A DELETED pod whose last state cannot be decoded vanishes (with its owner Job, as a relist
+// would report it) instead of staying until the next relist.
+TEST(CoreWatchLoop, AnUndecodableDeletedPodVanishes) {
+  std::string bad = PodJson("p1", "11");
+  bad.replace(bad.find(R"("phase":"Running")"), std::string(R"("phase":"Running")").size(),
+              R"("phase":"Running","containerStatuses":[{"name":"m","restartCount":-1}])");
+  CoreRun run({Page("10", PodJson("p1", "5")),
+               Stream({R"({"type":"DELETED","object":)" + bad + "}"}), Stream({})},
+              /*with_hook=*/true, Resource::kPods);
+  EXPECT_EQ(run.stats.decode_errors, 1u);
+  ASSERT_EQ(run.sink.log.size(), 2u);
+  EXPECT_EQ(run.sink.log[0], "pod upsert pod-p1@5");
+  EXPECT_EQ(run.sink.log[1].rfind("pod vanished p1 in ", 0), 0u) << run.sink.log[1];
+}
+
 // 403 on the first list: reported once, retried every forbidden_retry_seconds (not with the
 // backoff), admitted when a list succeeds; 403 later on the watch: reported again, relist.
 TEST(CoreWatchLoop, ForbiddenIsAStateWithARareRetry) {

@@ -382,6 +382,28 @@ TEST(WatchLoop, TheResourceVersionAdvancesPastASkippedJob) {
   EXPECT_EQ(run.restarts(RestartReason::kError), 0u);
 }
 
+// A DELETED event whose object cannot be decoded still deletes: the Job is reported as vanished
+// (as a relist that no longer shows it would) instead of staying active until the next relist.
+// Without a readable uid there is nothing to delete and the Job stays.
+TEST(WatchLoop, AnUndecodableDeletedJobVanishes) {
+  const std::string bad =
+      Event("DELETED",
+            R"({"metadata":{"name":"job-u1","namespace":"a","uid":"u1","resourceVersion":"11"},)"
+            R"("status":{"active":"2"}})");
+  LoopRun run({Page(List("10", "", {JobJson("u1", "5"), JobJson("u2", "6")})), Stream({bad})});
+  EXPECT_EQ(run.stats.decode_errors, 1u);
+  EXPECT_EQ(run.sink.jobs, (std::map<std::string, std::string>{{"u2", "6"}}));
+  EXPECT_EQ(run.sink.vanished, 1);
+  EXPECT_EQ(run.requests, (std::vector<std::string>{"list", "watch rv=10", "watch rv=11"}));
+
+  const std::string no_uid = Event(
+      "DELETED", R"({"metadata":{"name":"job-u1","namespace":"a","uid":7,"resourceVersion":"11"}})");
+  LoopRun kept({Page(List("10", "", {JobJson("u1", "5")})), Stream({no_uid})});
+  EXPECT_EQ(kept.stats.decode_errors, 1u);
+  EXPECT_EQ(kept.sink.jobs, (std::map<std::string, std::string>{{"u1", "5"}}));
+  EXPECT_EQ(kept.sink.vanished, 0);
+}
+
 // A line that is not a watch event at all still reopens the stream from the last good version,
 // and so does an undecodable object without a resourceVersion (nothing to go on past).
 TEST(WatchLoop, LinesThatAreNotWatchEventsStillReopen) {
