@@ -396,8 +396,9 @@ TEST(WatchLoop, AnUndecodableDeletedJobVanishes) {
   EXPECT_EQ(run.sink.vanished, 1);
   EXPECT_EQ(run.requests, (std::vector<std::string>{"list", "watch rv=10", "watch rv=11"}));
 
-  const std::string no_uid = Event(
-      "DELETED", R"({"metadata":{"name":"job-u1","namespace":"a","uid":7,"resourceVersion":"11"}})");
+  const std::string no_uid =
+      Event("DELETED",
+            R"({"metadata":{"name":"job-u1","namespace":"a","uid":7,"resourceVersion":"11"}})");
   LoopRun kept({Page(List("10", "", {JobJson("u1", "5")})), Stream({no_uid})});
   EXPECT_EQ(kept.stats.decode_errors, 1u);
   EXPECT_EQ(kept.sink.jobs, (std::map<std::string, std::string>{{"u1", "5"}}));
