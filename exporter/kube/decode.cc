@@ -464,7 +464,6 @@ bool DecodeWatchEvent(std::string_view line, Resource resource, const DecodeOpti
   const std::string resource_version = obj.resource_version();
   const std::string& ns = jobs ? obj.job.job.namespace_ : obj.cronjob.cronjob.namespace_;
   const std::string& name = jobs ? obj.job.job.name : obj.cronjob.cronjob.name;
-  const std::string uid = jobs ? obj.job.job.uid : obj.cronjob.cronjob.uid;
   const std::string who = name.empty() ? std::string() : ns + "/" + name + ": ";
   std::string undecodable;
   const bool decoded = jobs ? FinishJob(obj.job, obj.problems, &out->job, &undecodable)
@@ -477,7 +476,10 @@ bool DecodeWatchEvent(std::string_view line, Resource resource, const DecodeOpti
     // A well-formed event whose object cannot be used: skipped (a decode error) and the stream
     // goes on past it. Reopening from the last good version would replay it forever.
     out->skip = who + undecodable;
-    if (!obj.problems.Has("metadata") && !obj.problems.Has("metadata.uid")) out->skipped_uid = uid;
+    // A failed Finish* leaves the object in place.
+    if (!obj.problems.Has("metadata") && !obj.problems.Has("metadata.uid")) {
+      out->skipped_uid = jobs ? obj.job.job.uid : obj.cronjob.cronjob.uid;
+    }
   }
   out->resource_version = resource_version;
   return true;

@@ -469,7 +469,6 @@ bool DecodeCoreWatchEvent(std::string_view line, Resource resource, CoreWatchEve
   }
   // Taken before Finish* moves the object out.
   const std::string resource_version = obj.resource_version();
-  const std::string uid = pods ? obj.pod.pod.uid : obj.event.event.uid;
   std::string undecodable;
   const bool decoded =
       pods ? FinishPod(obj.pod, obj.problems, &out->pod, &undecodable)
@@ -484,7 +483,8 @@ bool DecodeCoreWatchEvent(std::string_view line, Resource resource, CoreWatchEve
     out->skip = std::move(undecodable);
   }
   if (!out->skip.empty() && !obj.problems.Has("metadata") && !obj.problems.Has("metadata.uid")) {
-    out->skipped_uid = uid;
+    // A failed Finish* leaves the object in place; a skipped Event was moved out.
+    out->skipped_uid = !decoded ? (pods ? obj.pod.pod.uid : obj.event.event.uid) : out->event.uid;
   }
   out->resource_version = resource_version;
   return true;
